@@ -12,8 +12,9 @@ CMYK_ABSORBS = {"C": (0,), "M": (1,), "Y": (2,), "K": (0, 1, 2)}
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
-    """Luma (Rec. 601) of an ``H x W x 3`` RGB image."""
-    return np.tensordot(np.asarray(rgb, np.float32), LUMA, axes=([-1], [0])).astype(np.float32)
+    """Luma (Rec. 601) of an ``H x W x 3`` RGB image (summed in a fixed order, as the torch path)."""
+    rgb = np.asarray(rgb, np.float32)
+    return (rgb[..., 0] * LUMA[0] + rgb[..., 1] * LUMA[1] + rgb[..., 2] * LUMA[2]).astype(np.float32)
 
 
 def rgb_to_cmyk(rgb: np.ndarray, ucr: float = 1.0) -> np.ndarray:

@@ -145,12 +145,12 @@ def _screen_rows(inks, cell, steps, bits, s, black, coverage, image, start, stop
                 total = 0
                 for i in range(s):
                     total += ink_sum[k, x * s + i]
-                coverage[y, x, k] = total * inv
+                coverage[y, x, k] = np.float32(total) * inv
             for c in range(n_out):
                 total = 0
                 for i in range(s):
                     total += white_sum[c, x * s + i]
-                image[y, x, c] = total * inv
+                image[y, x, c] = np.float32(total) * inv
 
 
 def am_screen(

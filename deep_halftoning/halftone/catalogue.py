@@ -1,0 +1,332 @@
+"""The catalogue of halftoning methods and the one entry point, :func:`halftone`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+
+from . import error_diffusion as ed
+from . import ordered
+from ._parallel import parallel_map
+from .color import cmyk_to_rgb, rgb_to_cmyk, to_gray
+from .screen import DEFAULT_ANGLES, DOT_SHAPES, MAX_SUPERSAMPLE, am_screen
+
+MODES = ("gray", "rgb", "cmyk")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable parameter of a method; its default fixes its type."""
+
+    name: str
+    default: object
+    help: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def coerce(self, value: object) -> object:
+        """``value`` converted to this parameter's type and checked, or ``ValueError``."""
+        kind = type(self.default)
+        try:
+            if kind is bool:
+                value = _to_bool(value)
+            elif kind is tuple:
+                items = value.split(",") if isinstance(value, str) else list(value)
+                value = tuple(float(v) for v in items)
+                if len(value) != len(self.default):
+                    raise ValueError(f"expected {len(self.default)} comma-separated numbers")
+            else:
+                value = kind(value)
+                if kind is int and isinstance(value, float) and not value.is_integer():
+                    raise ValueError("expected an integer")
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"parameter {self.name!r}: cannot use {value!r} ({err})") from None
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ValueError(f"parameter {self.name!r} must be in [{self.low}, {self.high}], got {value!r}")
+        return value
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("expected true or false")
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A halftoning method: what it is, its parameters and how it runs.
+
+    ``planar`` methods halftone each channel alone (``run(plane, **params)``);
+    the others see all inks at once (``run(inks, **params) -> (image, inks)``).
+    """
+
+    name: str
+    family: str
+    description: str
+    run: Callable = field(repr=False)
+    params: tuple[Param, ...] = ()
+    binary: bool = True
+    planar: bool = True
+    colour_mode: str = "rgb"
+
+    def resolve(self, overrides: dict[str, object]) -> dict[str, object]:
+        """Defaults updated with ``overrides``; unknown names raise ``ValueError``."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "none"
+            raise ValueError(f"method {self.name!r} has no parameter {unknown[0]!r} (valid: {valid})")
+        return {name: p.coerce(overrides[name]) if name in overrides else p.default for name, p in known.items()}
+
+
+@dataclass(frozen=True)
+class Halftone:
+    """A halftoned image and what made it.
+
+    ``image`` is float32 in [0, 1]: ``H x W`` for grey, ``H x W x 3`` RGB otherwise
+    (CMYK is rendered subtractively). ``inks`` holds the per-ink coverage in CMYK
+    and AM modes (``H x W x K``), else ``None``.
+    """
+
+    image: np.ndarray
+    mode: str
+    method: str
+    params: dict[str, object]
+    binary: bool
+    inks: np.ndarray | None = None
+
+
+_SERPENTINE = Param("serpentine", False, "alternate the scan direction on every row")
+_SERPENTINE_ON = Param("serpentine", True, "alternate the scan direction on every row")
+_SEED = Param("seed", 0, "random seed", low=0)
+
+
+def _fixed_kernel(plane: np.ndarray, *, kernel: str, serpentine: bool) -> np.ndarray:
+    return ed.error_diffusion(plane, kernel, serpentine)
+
+
+def _ordered(plane: np.ndarray, *, matrix: Callable[..., np.ndarray], **params: object) -> np.ndarray:
+    return ordered.ordered_dither(plane, matrix(**params), threads=1)
+
+
+def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple[np.ndarray, np.ndarray]:
+    angles = tuple(angles)
+    ink_angles = {1: angles[3:], 3: angles[:3], 4: angles}[inks.shape[2]]
+    return am_screen(inks, ink_angles, **params)
+
+
+_KERNEL_NAMES = {
+    "floyd-steinberg": "Floyd-Steinberg (1975), 4 taps /16",
+    "jarvis-judice-ninke": "Jarvis, Judice & Ninke (1976), 12 taps /48",
+    "stucki": "Stucki (1981), 12 taps /42",
+    "burkes": "Burkes (1988), 7 taps /32",
+    "sierra-3": "Sierra three-row (1989), 10 taps /32",
+    "sierra-2": "Sierra two-row, 7 taps /16",
+    "sierra-lite": "Sierra Lite, 3 taps /4",
+    "atkinson": "Atkinson (Apple), 6 taps spreading 6/8 of the error",
+    "shiau-fan": "Shiau & Fan (1996), 4 taps /8, fewer worms",
+    "shiau-fan-2": "Shiau & Fan (1996), 5 taps /16",
+    "stevenson-arce": "Stevenson & Arce (1985), 12 taps /200 on a hexagonal layout",
+}
+
+_AM_PARAMS = (
+    Param("lpi", 150.0, "screen ruling in lines per inch", low=1e-3),
+    Param("dpi", 600.0, "output resolution in dots (pixels) per inch", low=1e-3),
+    Param("angles", DEFAULT_ANGLES, "screen angles in degrees for C,M,Y,K (grey uses K's)"),
+    Param("dot", "round", "dot shape", choices=DOT_SHAPES),
+)
+
+
+def _catalogue() -> dict[str, Method]:
+    methods = [
+        Method(name, "error-diffusion", text, partial(_fixed_kernel, kernel=name), (_SERPENTINE,))
+        for name, text in _KERNEL_NAMES.items()
+    ]
+    methods += [
+        Method(
+            "ostromoukhov",
+            "error-diffusion",
+            "Ostromoukhov (2001), three taps whose weights vary with the grey level",
+            ed.ostromoukhov,
+            (_SERPENTINE_ON,),
+        ),
+        Method(
+            "zhou-fang",
+            "error-diffusion",
+            "Zhou & Fang (2003), variable weights plus threshold modulation for clean mid-tones",
+            ed.zhou_fang,
+            (_SERPENTINE_ON, _SEED),
+        ),
+    ]
+    methods += [
+        Method(
+            f"bayer-{n}",
+            "ordered",
+            f"Bayer {n}x{n} dispersed-dot ordered dither",
+            partial(_ordered, matrix=partial(ordered.bayer_matrix, n)),
+        )
+        for n in (2, 4, 8, 16)
+    ]
+    methods += [
+        Method(
+            "clustered-dot",
+            "ordered",
+            "clustered round dot at 0 degrees (one dot per cell)",
+            partial(_ordered, matrix=ordered.clustered_dot_matrix),
+            (Param("size", 8, "cell size in pixels", low=2, high=64),),
+        ),
+        Method(
+            "diagonal-dot",
+            "ordered",
+            "clustered dots on a 45-degree lattice (two per cell)",
+            partial(_ordered, matrix=ordered.diagonal_dot_matrix),
+            (Param("size", 8, "cell size in pixels (even)", low=2, high=64),),
+        ),
+        Method(
+            "blue-noise",
+            "ordered",
+            "blue-noise threshold matrix by void-and-cluster (Ulichney 1993)",
+            partial(_ordered, matrix=ordered.blue_noise_matrix),
+            (Param("size", 64, "matrix size in pixels", low=4, high=256), _SEED),
+        ),
+        Method(
+            "am-cmyk",
+            "am-screen",
+            "AM colour screen per ink (angles, ruling, dot shape), supersampled and "
+            "area-averaged like a scan of the print",
+            _am,
+            _AM_PARAMS
+            + (Param("supersample", 4, "sub-samples per pixel side", low=1, high=MAX_SUPERSAMPLE),),
+            binary=False,
+            planar=False,
+            colour_mode="cmyk",
+        ),
+        Method(
+            "am-cmyk-binary",
+            "am-screen",
+            "AM colour screen per ink, one sample per pixel: the binary plate itself",
+            partial(_am, supersample=1),
+            _AM_PARAMS,
+            planar=False,
+            colour_mode="cmyk",
+        ),
+    ]
+    return {m.name: m for m in methods}
+
+
+CATALOGUE: dict[str, Method] = _catalogue()
+#: Every method name, in catalogue order.
+METHODS: tuple[str, ...] = tuple(CATALOGUE)
+
+
+def get_method(name: str) -> Method:
+    """The catalogue entry for ``name``, or ``ValueError`` listing the valid names."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose from: {', '.join(METHODS)}") from None
+
+
+def as_float_image(image: np.ndarray) -> np.ndarray:
+    """Validate an image and return it as float32 ``H x W`` or ``H x W x 3`` in [0, 1].
+
+    Unsigned integer images are scaled by their type's maximum; ``H x W x 1`` is
+    squeezed to grey.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or image.ndim == 3 and image.shape[2] != 3:
+        raise ValueError(f"expected an H x W grey or H x W x 3 RGB image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image is empty (shape {image.shape})")
+    if np.issubdtype(image.dtype, np.unsignedinteger):
+        return (image / np.float32(np.iinfo(image.dtype).max)).astype(np.float32)
+    if not np.issubdtype(image.dtype, np.floating):
+        raise TypeError(f"expected a float image in [0, 1] (or unsigned integers), got {image.dtype}")
+    image = image.astype(np.float32, copy=False)
+    low, high = float(image.min()), float(image.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("image contains NaN or infinite values")
+    if low < -1e-4 or high > 1 + 1e-4:
+        raise ValueError(f"image values must lie in [0, 1], found [{low:.4g}, {high:.4g}]")
+    return np.clip(image, 0.0, 1.0) if low < 0 or high > 1 else image
+
+
+def _resolve_mode(image: np.ndarray, method: Method, mode: str | None) -> str:
+    if mode is None:
+        return "gray" if image.ndim == 2 else method.colour_mode
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose from {MODES}")
+    return mode
+
+
+def _planes(image: np.ndarray, mode: str, ucr: float, method: Method) -> np.ndarray:
+    """``H x W x K`` planes to halftone: values for planar grey/RGB, ink coverage otherwise."""
+    rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+    if mode == "gray":
+        gray = image if image.ndim == 2 else to_gray(image)
+        return gray[..., None] if method.planar else (1.0 - gray)[..., None]
+    if mode == "rgb":
+        return rgb if method.planar else 1.0 - rgb
+    return rgb_to_cmyk(rgb, ucr)
+
+
+def halftone(
+    image: np.ndarray,
+    method: str = "floyd-steinberg",
+    *,
+    mode: str | None = None,
+    ucr: float = 1.0,
+    threads: int | None = None,
+    **params: object,
+) -> Halftone:
+    """Halftone ``image`` (float32 ``H x W`` grey or ``H x W x 3`` RGB in [0, 1]) with ``method``.
+
+    ``mode`` is ``"gray"``, ``"rgb"`` (each channel on its own) or ``"cmyk"``
+    (separated into inks, with under-colour removal ``ucr``); by default grey
+    images stay grey and colour images use the method's colour mode (RGB, or
+    CMYK for AM screens). ``params`` are the method's own, see :data:`CATALOGUE`.
+    Channels are processed in parallel over ``threads`` (default: all cores).
+    """
+    spec = get_method(method)
+    resolved = spec.resolve(params)
+    image = as_float_image(image)
+    mode = _resolve_mode(image, spec, mode)
+    planes = np.ascontiguousarray(_planes(image, mode, ucr, spec), dtype=np.float32)
+    if not spec.planar:
+        out, coverage = spec.run(planes, threads=threads, **resolved)
+        return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary, coverage)
+    channels = _planar_channels(spec, resolved, planes, threads)
+    out = np.stack(channels, axis=-1)
+    if mode == "cmyk":
+        return Halftone(cmyk_to_rgb(out), mode, method, resolved, spec.binary, out)
+    return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary)
+
+
+def _planar_channels(spec: Method, params: dict, planes: np.ndarray, threads: int | None) -> list:
+    def one(channel: int) -> np.ndarray:
+        own = dict(params)
+        if "seed" in own and spec.family == "error-diffusion":
+            own["seed"] = int(own["seed"]) + channel  # decorrelate the channels' noise
+        return spec.run(planes[..., channel], **own)
+
+    return parallel_map(one, range(planes.shape[2]), threads)
+
+
+def halftone_batch(
+    images: Sequence[np.ndarray], method: str = "floyd-steinberg", *, threads: int | None = None, **kwargs: object
+) -> list[Halftone]:
+    """:func:`halftone` on many images at once, one image per thread."""
+    return parallel_map(lambda img: halftone(img, method, threads=1, **kwargs), list(images), threads)
