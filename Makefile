@@ -1,0 +1,41 @@
+# Deep Halftoning: every target creates the virtualenv and installs the project when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Keep byte-compilation on: without it every import of torch & co. is twice as slow.
+export PYTHONDONTWRITEBYTECODE :=
+export WANDB_MODE ?= offline
+
+.PHONY: venv test test-all lint bench demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## test: the default suite (everything not marked slow)
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+## test-all: every test, slow ones included
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check deep_halftoning tests experiments
+	$(BIN)/ruff format --check deep_halftoning tests experiments
+
+## bench: the performance benchmarks; results land in experiments/results/
+bench: $(STAMP)
+	$(BIN)/python experiments/bench_halftone.py
+
+## demo: halftone the bundled sample photo with each preset into outputs/demo/
+demo: $(STAMP)
+	$(BIN)/python -m deep_halftoning.demo outputs/demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache outputs

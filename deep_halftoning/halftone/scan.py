@@ -1,0 +1,87 @@
+"""Scan simulation: pure, seeded degradations that make a halftone look scanned.
+
+Each function maps a float32 image in [0, 1] (``H x W`` or ``H x W x 3``) to a new
+one of the same shape; randomness comes only from the ``seed`` argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+def optical_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of the scanner's optics (``sigma`` in pixels; 0 is a no-op)."""
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    if sigma == 0:
+        return image.copy()
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def paper_texture(image: np.ndarray, strength: float, seed: int, scale: float = 8.0) -> np.ndarray:
+    """Multiply by a smooth random paper texture of relative amplitude ``strength``."""
+    if strength == 0:
+        return image.copy()
+    rng = np.random.default_rng(seed)
+    field = cv2.GaussianBlur(rng.standard_normal(image.shape[:2]).astype(np.float32), (0, 0), scale)
+    field *= np.float32(strength) / max(float(field.std()), 1e-8)
+    shade = 1.0 + (field[..., None] if image.ndim == 3 else field)
+    return np.clip(image * shade, 0.0, 1.0).astype(np.float32)
+
+
+def sensor_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    """Add white Gaussian sensor noise of standard deviation ``sigma``."""
+    if sigma == 0:
+        return image.copy()
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(image.shape, dtype=np.float32) * np.float32(sigma)
+    return np.clip(image + noise, 0.0, 1.0).astype(np.float32)
+
+
+def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate about the centre by a small angle (a skewed page), edges reflected."""
+    if degrees == 0:
+        return image.copy()
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip through JPEG at ``quality`` (1-100), as scanners often save."""
+    if not 1 <= quality <= 100:
+        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
+    u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    bgr = u8[..., ::-1] if u8.ndim == 3 else u8
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV always encodes uint8
+        raise RuntimeError("JPEG encoding failed")
+    decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    rgb = decoded[..., ::-1] if decoded.ndim == 3 else decoded
+    return (rgb.astype(np.float32) / 255.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """One scan's degradations; zero disables a step, ``jpeg_quality=None`` skips JPEG."""
+
+    blur_sigma: float = 0.7
+    paper_strength: float = 0.02
+    noise_sigma: float = 0.01
+    rotation: float = 0.0
+    jpeg_quality: int | None = 90
+
+
+def simulate_scan(image: np.ndarray, settings: ScanSettings = ScanSettings(), seed: int = 0) -> np.ndarray:  # noqa: B008
+    """Rotate, blur, texture, add noise and JPEG-compress, in the order a scan would."""
+    out = np.asarray(image, np.float32)
+    out = rotate(out, settings.rotation)
+    out = optical_blur(out, settings.blur_sigma)
+    out = paper_texture(out, settings.paper_strength, seed)
+    out = sensor_noise(out, settings.noise_sigma, seed + 1)
+    if settings.jpeg_quality is not None:
+        out = jpeg(out, settings.jpeg_quality)
+    return out
