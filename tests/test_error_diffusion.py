@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from deep_halftoning.halftone import error_diffusion as ed
+from deep_halftoning.halftone import halftone
+
+ED_METHODS = [*ed.KERNELS, "ostromoukhov", "zhou-fang"]
+
+# Floyd-Steinberg by hand on a flat 100/255 patch (raster scan, threshold 0.5),
+# in units of 1/255:
+#   row 0: 100 -> 0 (e=+100; right gets 43.75, below 31.25, below-right 6.25)
+#          143.75 -> 1 (e=-111.25)   51.33 -> 0
+#   row 1: 110.39 -> 0   129.40 -> 1   54.14 -> 0
+FLAT_100 = np.full((2, 3), 100 / 255, np.float32)
+FS_REFERENCE = np.array([[0, 1, 0], [0, 1, 0]], np.float32)
+
+
+def test_floyd_steinberg_matches_hand_computation():
+    np.testing.assert_array_equal(ed.error_diffusion(FLAT_100, "floyd-steinberg"), FS_REFERENCE)
+
+
+def test_generic_kernel_with_fs_weights_matches_hand_computation():
+    dys, dxs, weights = ed.KERNELS["floyd-steinberg"].arrays()
+    out = ed._diffuse(FLAT_100, np.empty_like(FLAT_100), dys, dxs, weights, False)
+    np.testing.assert_array_equal(out, FS_REFERENCE)
+
+
+TONE_PRESERVING = [m for m in ED_METHODS if m != "atkinson"]
+
+
+@pytest.mark.parametrize("method", TONE_PRESERVING)
+def test_binary_and_tone_preserving_on_flats_and_ramp(method, ramp):
+    for level in (0.1, 0.25, 0.5, 0.62, 0.9):
+        out = halftone(np.full((192, 192), level, np.float32), method).image
+        assert set(np.unique(out)) <= {0.0, 1.0}
+        assert abs(out.mean() - level) < 0.005, (method, level, out.mean())
+    out = halftone(ramp, method).image
+    assert abs(out.mean() - ramp.mean()) < 0.004
+    # tone is local too: each eighth of the ramp keeps its mean
+    for band in np.array_split(np.arange(256), 8):
+        assert abs(out[:, band].mean() - ramp[:, band].mean()) < 0.03
+
+
+def test_atkinson_keeps_mid_tones_and_drops_extremes():
+    """Atkinson spreads only 6/8 of the error: mid-tones hold, light tones go to paper white."""
+    mid = halftone(np.full((192, 192), 0.5, np.float32), "atkinson").image
+    assert abs(mid.mean() - 0.5) < 0.005
+    assert halftone(np.full((64, 64), 0.1, np.float32), "atkinson").image.max() == 0
+
+
+@pytest.mark.parametrize("method", ED_METHODS)
+def test_serpentine_differs_from_raster(method, smooth_rgb):
+    gray = smooth_rgb[..., 0]
+    raster = halftone(gray, method, serpentine=False).image
+    serpentine = halftone(gray, method, serpentine=True).image
+    assert (raster != serpentine).mean() > 0.01
+
+
+def test_extremes_stay_flat():
+    for method in ED_METHODS:
+        assert halftone(np.zeros((20, 20), np.float32), method).image.max() == 0
+        assert halftone(np.ones((20, 20), np.float32), method).image.min() == 1
+
+
+def test_variable_coefficient_tables():
+    table = ed.ostromoukhov_table()
+    assert table.shape == (256, 3)
+    np.testing.assert_allclose(table.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(table[0], [13 / 18, 0, 5 / 18], atol=1e-6)
+    np.testing.assert_array_equal(table[:128], table[::-1][:128])
+    weights, strength = ed.zhou_fang_tables()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
+    assert strength[0] == 0 and strength[127] == pytest.approx(1.0)
+    assert strength[44] == pytest.approx(0.34) and strength[90] < strength[85]
+
+
+def test_zhou_fang_is_seeded(smooth_rgb):
+    gray = smooth_rgb[..., 1]
+    a, b, c = (ed.zhou_fang(gray, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a, b)
+    assert (a != c).any()
+
+
+def test_rejects_bad_input():
+    with pytest.raises(ValueError, match="unknown error-diffusion kernel"):
+        ed.error_diffusion(FLAT_100, "nope")
+    with pytest.raises(ValueError, match="one H x W channel"):
+        ed.error_diffusion(np.zeros((2, 2, 3), np.float32))

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from deep_halftoning.halftone import scan
+
+
+def test_scan_is_pure_and_seeded(smooth_rgb):
+    before = smooth_rgb.copy()
+    a = scan.simulate_scan(smooth_rgb, seed=7)
+    np.testing.assert_array_equal(smooth_rgb, before)
+    np.testing.assert_array_equal(a, scan.simulate_scan(smooth_rgb, seed=7))
+    assert (a != scan.simulate_scan(smooth_rgb, seed=8)).any()
+    assert a.shape == smooth_rgb.shape and a.dtype == np.float32
+    assert 0 <= a.min() and a.max() <= 1
+
+
+def test_each_step(smooth_rgb):
+    binary = (smooth_rgb > 0.5).astype(np.float32)
+    assert scan.optical_blur(binary, 1.5).std() < binary.std()
+    noisy = scan.sensor_noise(smooth_rgb, 0.05, seed=0)
+    assert 0.03 < (noisy - smooth_rgb).std() < 0.06
+    textured = scan.paper_texture(smooth_rgb, 0.05, seed=0)
+    assert 0 < np.abs(textured - smooth_rgb).mean() < 0.05
+    rotated = scan.rotate(smooth_rgb, 2.0)
+    assert rotated.shape == smooth_rgb.shape and abs(rotated.mean() - smooth_rgb.mean()) < 0.02
+    jpg = scan.jpeg(smooth_rgb, 75)
+    assert np.abs(jpg - smooth_rgb).mean() < 0.02
+    gray = scan.simulate_scan(smooth_rgb[..., 0], scan.ScanSettings(rotation=1.0, jpeg_quality=None))
+    assert gray.shape == smooth_rgb.shape[:2]
+    for zero in (scan.optical_blur(smooth_rgb, 0), scan.sensor_noise(smooth_rgb, 0, 1), scan.rotate(smooth_rgb, 0)):
+        np.testing.assert_array_equal(zero, smooth_rgb)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError):
+        scan.optical_blur(np.zeros((4, 4), np.float32), -1)
+    with pytest.raises(ValueError):
+        scan.jpeg(np.zeros((4, 4), np.float32), 0)
