@@ -1,0 +1,126 @@
+import os
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from deep_halftoning.io import ImageReadError, ImageWriteError, read_image, write_image
+
+
+@pytest.fixture
+def photo(rng) -> np.ndarray:
+    return (rng.random((12, 17, 3)) * 255).astype(np.uint8)
+
+
+def test_rgb_and_grey_png(tmp_path, photo):
+    Image.fromarray(photo).save(tmp_path / "rgb.png")
+    np.testing.assert_allclose(read_image(tmp_path / "rgb.png"), photo / 255, atol=1e-6)
+    Image.fromarray(photo[..., 0]).save(tmp_path / "grey.png")
+    grey = read_image(tmp_path / "grey.png")
+    assert grey.shape == (12, 17) and grey.dtype == np.float32
+
+
+def test_alpha_is_composited_on_white(tmp_path, photo):
+    rgba = np.dstack([photo, np.zeros(photo.shape[:2], np.uint8)])
+    rgba[0, 0, 3] = 255
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    out = read_image(tmp_path / "rgba.png")
+    assert out.shape == photo.shape
+    np.testing.assert_allclose(out[0, 0], photo[0, 0] / 255, atol=1e-6)
+    assert out[1:, 1:].min() == 1.0
+    Image.fromarray(np.dstack([photo[..., 0], rgba[..., 3]]), "LA").save(tmp_path / "la.png")
+    assert read_image(tmp_path / "la.png").shape == (12, 17)
+
+
+def test_palette_and_bilevel(tmp_path, photo):
+    Image.fromarray(photo).convert("P").save(tmp_path / "p.png")
+    assert read_image(tmp_path / "p.png").shape == photo.shape
+    Image.fromarray(photo[..., 0]).convert("1").save(tmp_path / "b.png")
+    assert set(np.unique(read_image(tmp_path / "b.png"))) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_keeps_precision(tmp_path, rng, suffix):
+    rgb = (rng.random((9, 11, 3)) * 65535).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / f"rgb{suffix}"), rgb[..., ::-1])
+    np.testing.assert_allclose(read_image(tmp_path / f"rgb{suffix}"), rgb / 65535, atol=1e-6)
+    grey = (rng.random((9, 11)) * 65535).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / f"grey{suffix}"), grey)
+    np.testing.assert_allclose(read_image(tmp_path / f"grey{suffix}"), grey / 65535, atol=1e-6)
+
+
+def test_cmyk_jpeg(tmp_path, photo):
+    Image.fromarray(photo).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=98)
+    out = read_image(tmp_path / "cmyk.jpg")
+    assert out.shape == photo.shape and np.abs(out - photo / 255).mean() < 0.1
+
+
+def test_exif_orientation_is_applied(tmp_path, photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(photo).save(tmp_path / "rot.jpg", exif=exif, quality=95)
+    assert read_image(tmp_path / "rot.jpg").shape == (17, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"not an image at all", "not an image"), (None, "truncated")],
+)
+def test_bad_files_give_clear_errors(tmp_path, photo, content, message):
+    path = tmp_path / "bad.png"
+    if content is None:
+        Image.fromarray(photo).save(path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=message):
+        read_image(path)
+
+
+def test_truncated_jpeg_is_refused(tmp_path, rng):
+    Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(tmp_path / "t.jpg")
+    data = (tmp_path / "t.jpg").read_bytes()
+    (tmp_path / "t.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(tmp_path / "t.jpg")
+
+
+def test_missing_directory_and_bomb(tmp_path, photo):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "nope.png")
+    with pytest.raises(ImageReadError, match="directory"):
+        read_image(tmp_path)
+    Image.fromarray(photo).save(tmp_path / "big.png")
+    with pytest.raises(ImageReadError, match="exceeds the limit"):
+        read_image(tmp_path / "big.png", max_pixels=100)
+
+
+def test_write_round_trip_and_atomicity(tmp_path, rng):
+    image = rng.random((10, 13, 3), dtype=np.float32)
+    out = write_image(tmp_path / "sub" / "out.png", image)
+    np.testing.assert_allclose(read_image(out), image, atol=1 / 255)
+    write_image(tmp_path / "deep.png", image, bit_depth=16)
+    np.testing.assert_allclose(read_image(tmp_path / "deep.png"), image, atol=1 / 65535)
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["out.png"]  # no temp files left
+    write_image(tmp_path / "grey.tif", image[..., 0])
+    assert read_image(tmp_path / "grey.tif").shape == (10, 13)
+
+
+def test_write_refuses_inputs_and_bad_requests(tmp_path, rng):
+    image = rng.random((4, 4), dtype=np.float32)
+    source = write_image(tmp_path / "in.png", image)
+    before = source.read_bytes()
+    with pytest.raises(ImageWriteError, match="overwrite an input"):
+        write_image(tmp_path / "." / "in.png", image * 0, protect=[source])
+    os.link(source, tmp_path / "hard.png")
+    with pytest.raises(ImageWriteError, match="overwrite an input"):
+        write_image(tmp_path / "hard.png", image, protect=[source])
+    assert source.read_bytes() == before
+    with pytest.raises(ImageWriteError, match="unsupported output format"):
+        write_image(tmp_path / "out.xyz", image)
+    with pytest.raises(ImageWriteError, match="bit depth"):
+        write_image(tmp_path / "out.jpg", image, bit_depth=16)
+    with pytest.raises(ImageWriteError, match="shape"):
+        write_image(tmp_path / "out.png", np.zeros((4, 4, 2), np.float32))
