@@ -63,9 +63,7 @@ def _halftone(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="deep-halftoning", description="Halftone, descreen and rescreen images."
-    )
+    parser = argparse.ArgumentParser(prog="deep-halftoning", description="Halftone, descreen and rescreen images.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     methods = sub.add_parser("methods", help="list the halftoning methods and their parameters")
@@ -75,13 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     ht = sub.add_parser("halftone", help="halftone one image and write it (PNG, TIFF, ...)")
     ht.add_argument("input", help="input image (any common format, grey/RGB/RGBA/palette/16-bit/CMYK)")
     ht.add_argument("output", help="output image; its suffix picks the format")
-    ht.add_argument("--method", metavar="NAME",
-                    help="halftoning method (see `deep-halftoning methods`; default floyd-steinberg)")
+    ht.add_argument(
+        "--method",
+        metavar="NAME",
+        help="halftoning method (see `deep-halftoning methods`; default floyd-steinberg)",
+    )
     ht.add_argument("--preset", metavar="YAML", help="settings file, e.g. conf/halftone/newspaper.yaml")
     ht.add_argument("--mode", choices=MODES, help="grey, per-channel RGB, or CMYK inks (default: by input)")
     ht.add_argument("--ucr", type=float, help="under-colour removal for CMYK, 0..1 (default 1)")
-    ht.add_argument("--serpentine", action=argparse.BooleanOptionalAction, default=None,
-                    help="serpentine scan for error diffusion")
+    ht.add_argument(
+        "--serpentine",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serpentine scan for error diffusion",
+    )
     ht.add_argument("--lpi", type=float, help="AM screen ruling, lines per inch")
     ht.add_argument("--dpi", type=float, help="AM output resolution, pixels per inch")
     ht.add_argument("--angles", help="AM screen angles in degrees, C,M,Y,K")
@@ -89,8 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     ht.add_argument("--supersample", type=int, help="AM sub-samples per pixel side")
     ht.add_argument("--size", type=int, help="matrix size for clustered/diagonal/blue-noise")
     ht.add_argument("--seed", type=int, help="random seed (zhou-fang, blue-noise)")
-    ht.add_argument("--param", type=_key_value, action="append", metavar="KEY=VALUE",
-                    help="any other method parameter (repeatable)")
+    ht.add_argument(
+        "--param",
+        type=_key_value,
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other method parameter (repeatable)",
+    )
     ht.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="output bits per sample")
     ht.set_defaults(run=_halftone)
     return parser

@@ -32,20 +32,76 @@ def test_methods_lists_the_catalogue(capsys):
 
 def test_halftone_writes_png(tmp_path, photo_path):
     out = tmp_path / "out.png"
-    assert main(["halftone", str(photo_path), str(out), "--method", "jarvis-judice-ninke", "--serpentine"]) == 0
+    assert (
+        main(
+            [
+                "halftone",
+                str(photo_path),
+                str(out),
+                "--method",
+                "jarvis-judice-ninke",
+                "--serpentine",
+            ]
+        )
+        == 0
+    )
     image = read_image(out)
     assert image.shape == (24, 32, 3) and set(np.unique(image)) <= {0.0, 1.0}
-    args = ["halftone", str(photo_path), str(tmp_path / "am.png"), "--method", "am-cmyk", "--lpi", "85",
-            "--dpi", "300", "--angles", "0,15,30,45", "--dot", "elliptical", "--mode", "cmyk"]  # fmt: skip
+    args = [
+        "halftone",
+        str(photo_path),
+        str(tmp_path / "am.png"),
+        "--method",
+        "am-cmyk",
+        "--lpi",
+        "85",
+        "--dpi",
+        "300",
+        "--angles",
+        "0,15,30,45",
+        "--dot",
+        "elliptical",
+        "--mode",
+        "cmyk",
+    ]
     assert main(args) == 0
-    assert main(["halftone", str(photo_path), str(tmp_path / "g.png"), "--mode", "gray", "--seed", "2",
-                 "--method", "blue-noise", "--param", "size=32"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "halftone",
+                str(photo_path),
+                str(tmp_path / "g.png"),
+                "--mode",
+                "gray",
+                "--seed",
+                "2",
+                "--method",
+                "blue-noise",
+                "--param",
+                "size=32",
+            ]
+        )
+        == 0
+    )
     assert read_image(tmp_path / "g.png").ndim == 2
 
 
 def test_preset_and_overrides(tmp_path, photo_path):
     preset = REPO / "conf" / "halftone" / "newspaper.yaml"
-    assert main(["halftone", str(photo_path), str(tmp_path / "n.png"), "--preset", str(preset), "--lpi", "60"]) == 0
+    assert (
+        main(
+            [
+                "halftone",
+                str(photo_path),
+                str(tmp_path / "n.png"),
+                "--preset",
+                str(preset),
+                "--lpi",
+                "60",
+            ]
+        )
+        == 0
+    )
     assert read_image(tmp_path / "n.png").shape == (24, 32, 3)
 
 
@@ -70,7 +126,11 @@ def test_bad_inputs_exit_2(tmp_path, photo_path, capsys):
     empty.write_bytes(b"")
     text = tmp_path / "text.png"
     text.write_text("hello")
-    for source, message in [(tmp_path / "missing.png", "no such file"), (empty, "empty"), (text, "not an image")]:
+    for source, message in [
+        (tmp_path / "missing.png", "no such file"),
+        (empty, "empty"),
+        (text, "not an image"),
+    ]:
         assert main(["halftone", str(source), str(tmp_path / "o.png")]) == 2
         assert message in capsys.readouterr().err
     before = photo_path.read_bytes()
@@ -81,9 +141,21 @@ def test_bad_inputs_exit_2(tmp_path, photo_path, capsys):
 
 def test_console_script_runs(tmp_path, photo_path):
     result = subprocess.run(
-        [sys.executable, "-m", "deep_halftoning.cli", "halftone", str(photo_path), str(tmp_path / "x.png"),
-         "--method", "bayer-8", "--bit-depth", "16"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "deep_halftoning.cli",
+            "halftone",
+            str(photo_path),
+            str(tmp_path / "x.png"),
+            "--method",
+            "bayer-8",
+            "--bit-depth",
+            "16",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x.png").exists()

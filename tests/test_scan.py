@@ -11,7 +11,7 @@ def test_scan_is_pure_and_seeded(smooth_rgb):
     np.testing.assert_array_equal(a, scan.simulate_scan(smooth_rgb, seed=7))
     assert (a != scan.simulate_scan(smooth_rgb, seed=8)).any()
     assert a.shape == smooth_rgb.shape and a.dtype == np.float32
-    assert 0 <= a.min() and a.max() <= 1
+    assert a.min() >= 0 and a.max() <= 1
 
 
 def test_each_step(smooth_rgb):
@@ -27,7 +27,11 @@ def test_each_step(smooth_rgb):
     assert np.abs(jpg - smooth_rgb).mean() < 0.02
     gray = scan.simulate_scan(smooth_rgb[..., 0], scan.ScanSettings(rotation=1.0, jpeg_quality=None))
     assert gray.shape == smooth_rgb.shape[:2]
-    for zero in (scan.optical_blur(smooth_rgb, 0), scan.sensor_noise(smooth_rgb, 0, 1), scan.rotate(smooth_rgb, 0)):
+    for zero in (
+        scan.optical_blur(smooth_rgb, 0),
+        scan.sensor_noise(smooth_rgb, 0, 1),
+        scan.rotate(smooth_rgb, 0),
+    ):
         np.testing.assert_array_equal(zero, smooth_rgb)
 
 

@@ -22,7 +22,13 @@ def test_torch_equals_numpy(method, mode, rng):
 
 def test_torch_am_with_parameters_and_grey_batches(rng):
     images = rng.random((2, 33, 30), dtype=np.float32)
-    params = {"lpi": 85.0, "dpi": 300.0, "dot": "elliptical", "angles": (0, 30, 60, 22.5), "supersample": 3}
+    params = {
+        "lpi": 85.0,
+        "dpi": 300.0,
+        "dot": "elliptical",
+        "angles": (0, 30, 60, 22.5),
+        "supersample": 3,
+    }
     out = halftone_torch(torch.from_numpy(images)[:, None], "am-cmyk", **params)
     np.testing.assert_array_equal(out.numpy(), _reference(images, "am-cmyk", **params))
     rgb = rng.random((2, 20, 20, 3), dtype=np.float32)

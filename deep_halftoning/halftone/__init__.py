@@ -5,6 +5,26 @@
 >>> result.image, result.mode
 """
 
-from .catalogue import CATALOGUE, METHODS, MODES, Halftone, Method, Param, get_method, halftone, halftone_batch
+from .catalogue import (
+    CATALOGUE,
+    METHODS,
+    MODES,
+    Halftone,
+    Method,
+    Param,
+    get_method,
+    halftone,
+    halftone_batch,
+)
 
-__all__ = ["CATALOGUE", "METHODS", "MODES", "Halftone", "Method", "Param", "get_method", "halftone", "halftone_batch"]
+__all__ = [
+    "CATALOGUE",
+    "METHODS",
+    "MODES",
+    "Halftone",
+    "Method",
+    "Param",
+    "get_method",
+    "halftone",
+    "halftone_batch",
+]

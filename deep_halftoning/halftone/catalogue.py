@@ -206,8 +206,7 @@ def _catalogue() -> dict[str, Method]:
             "AM colour screen per ink (angles, ruling, dot shape), supersampled and "
             "area-averaged like a scan of the print",
             _am,
-            _AM_PARAMS
-            + (Param("supersample", 4, "sub-samples per pixel side", low=1, high=MAX_SUPERSAMPLE),),
+            _AM_PARAMS + (Param("supersample", 4, "sub-samples per pixel side", low=1, high=MAX_SUPERSAMPLE),),
             binary=False,
             planar=False,
             colour_mode="cmyk",
@@ -326,7 +325,11 @@ def _planar_channels(spec: Method, params: dict, planes: np.ndarray, threads: in
 
 
 def halftone_batch(
-    images: Sequence[np.ndarray], method: str = "floyd-steinberg", *, threads: int | None = None, **kwargs: object
+    images: Sequence[np.ndarray],
+    method: str = "floyd-steinberg",
+    *,
+    threads: int | None = None,
+    **kwargs: object,
 ) -> list[Halftone]:
     """:func:`halftone` on many images at once, one image per thread."""
     return parallel_map(lambda img: halftone(img, method, threads=1, **kwargs), list(images), threads)

@@ -16,7 +16,14 @@ import torch
 from . import ordered
 from .catalogue import get_method
 from .color import LUMA
-from .screen import CELL_BITS, DEFAULT_ANGLES, FRACTION_BITS, cell_thresholds, screen_period, screen_steps
+from .screen import (
+    CELL_BITS,
+    DEFAULT_ANGLES,
+    FRACTION_BITS,
+    cell_thresholds,
+    screen_period,
+    screen_steps,
+)
 
 _MATRICES = {
     "bayer-2": lambda: ordered.bayer_matrix(2),
