@@ -30,10 +30,8 @@ def bayer_matrix(size: int) -> np.ndarray:
 def rank_cells(values: np.ndarray) -> np.ndarray:
     """Ranks of ``values`` in descending order, ties broken by angle about the centre."""
     n = values.shape[0]
-    c = (np.arange(n) + 0.5) / n - 0.5
-    v, u = np.meshgrid(c, c, indexing="ij")
-    angle = np.arctan2(v, u)
-    order = np.lexsort((angle.ravel(), -np.round(values.ravel(), 9)))
+    v, u = cell_coords(n)
+    order = np.lexsort((np.arctan2(v, u).ravel(), -np.round(values.ravel(), 9)))
     ranks = np.empty(n * n, np.int64)
     ranks[order] = np.arange(n * n)
     return ranks.reshape(n, n)

@@ -95,9 +95,9 @@ def _sample_row(vals, cell, ub, ux, vb, vx, bits, hit, ink_sum):  # pragma: no c
     for g in range(vals.shape[0]):
         u = ub + np.uint64(g) * ux
         v = vb + np.uint64(g) * vx
-        h = np.uint8(vals[g] > cell[(((u >> shift) & cmask) << ubits) | ((v >> shift) & cmask)])
-        hit[g] = h
-        ink_sum[g] += h
+        hit[g] = np.uint8(vals[g] > cell[(((u >> shift) & cmask) << ubits) | ((v >> shift) & cmask)])
+    for g in range(vals.shape[0]):
+        ink_sum[g] += hit[g]
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
