@@ -52,9 +52,14 @@ def test_supersampled_coverage_is_the_mean_of_the_binary_plate():
 
 
 def test_dot_shapes_and_validation():
+    t = (np.arange(256) + 0.5) / 256 - 0.5
     for dot in screen.DOT_SHAPES:
-        cell = screen.cell_thresholds(dot)
-        assert cell.shape == (4096,) and np.unique(cell).size == 4096
+        levels = screen.coverage_levels(dot)
+        assert levels.shape == (screen.LEVELS + 1,) and np.all(np.diff(levels) <= 0)
+        spot = screen.spot_function(dot, t[None, :], t[:, None])
+        for i in (512, 2048, 3584):  # inking above level i covers i / LEVELS of the cell
+            assert (spot > levels[i]).mean() == pytest.approx(i / screen.LEVELS, abs=0.01)
+    np.testing.assert_allclose(screen.wave(t), np.cos(2 * np.pi * t), atol=0.06)  # a cosine-like profile
     with pytest.raises(ValueError, match="dot"):
         halftone(np.zeros((8, 8), np.float32), "am-cmyk", dot="star")
     with pytest.raises(ValueError, match="ruling"):

@@ -2,13 +2,17 @@
 
 Each ink gets its own screen: a lattice of dots at an angle, with a ruling in
 lines per inch (lpi) at the output resolution (dpi). Dots grow from a spot
-function (round, elliptical, square or line). Every output pixel is sampled
-on an ``s x s`` sub-grid and area-averaged, so with ``s > 1`` the result is
-continuous-valued like a scan of the print; ``s = 1`` gives the binary
-film/plate itself.
+function (round, elliptical, square or line): a sub-sample is inked where the
+spot function exceeds the level that gives the pixel's ink coverage, levels
+taken from the spot function's own distribution so tone is reproduced
+linearly. Every output pixel is sampled on an ``s x s`` sub-grid and
+area-averaged, so with ``s > 1`` the result is continuous-valued like a scan of
+the print; ``s = 1`` gives the binary film/plate itself.
 
-Screen coordinates are computed in 32.32 fixed point, so the numba kernel here
-and the torch version in :mod:`.torch_ops` agree bit for bit.
+Screen coordinates are 32-bit fixed-point fractions of a screen cell, and the
+spot functions use only exactly reproducible float32 steps, so the numba kernel
+here and the torch version in :mod:`.torch_ops` agree bit for bit. The inner
+loops have no table lookups and vectorise.
 """
 
 from __future__ import annotations
@@ -16,49 +20,64 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
 from ._parallel import parallel_map, row_chunks
-from .ordered import cell_coords, rank_cells
 
 DOT_SHAPES = ("round", "elliptical", "square", "line")
 #: Classic screen angles in degrees, in ink order C, M, Y, K.
 DEFAULT_ANGLES = (15.0, 75.0, 0.0, 45.0)
-CELL_BITS = 6  # the spot function is ranked on a 64 x 64 grid per screen cell
-FRACTION_BITS = 32
-MAX_SUPERSAMPLE = 8  # s * s sub-samples must fit one 64-bit mask
+MAX_SUPERSAMPLE = 8
+#: Coverage is quantised to this many levels per ink (12 bits).
+LEVELS = 4096
+#: Weight of the second axis in ``wave(u) + weight * wave(v)`` per dot shape (square is separate).
+AXIS_WEIGHT = {"round": 1.0, "elliptical": 0.6, "line": 0.0}
+#: A 32-bit cell fraction shifted right by 8 bits, times this, is a float32 in [0, 1).
+COORD_SCALE = 2.0**-24
 
 
-def spot_function(dot: str, size: int) -> np.ndarray:
-    """Spot function values on a ``size x size`` cell; the dot grows from the largest."""
-    v, u = cell_coords(size)
-    x, y = 2 * np.pi * u, 2 * np.pi * v
-    if dot == "round":
-        return np.cos(x) + np.cos(y)
-    if dot == "elliptical":
-        return np.cos(x) + 0.6 * np.cos(y)
+def wave(t: np.ndarray) -> np.ndarray:
+    """A cosine-like profile over one cell, ``t`` in [-0.5, 0.5): 1 at the centre, -1 at the edge.
+
+    Two parabolas joined at ``|t| = 1/4``; float32 throughout, exactly as the kernels compute it.
+    """
+    a = np.abs(np.asarray(t, np.float32))
+    b = np.float32(0.5) - a
+    return np.where(
+        a <= np.float32(0.25), np.float32(1.0) - np.float32(16.0) * a * a, np.float32(16.0) * b * b - np.float32(1.0)
+    ).astype(np.float32)
+
+
+def spot_function(dot: str, tu: np.ndarray, tv: np.ndarray) -> np.ndarray:
+    """Spot value at cell coordinates ``(tu, tv)`` in [-0.5, 0.5); dots grow from the largest values."""
+    tu, tv = np.asarray(tu, np.float32), np.asarray(tv, np.float32)
     if dot == "square":
-        return -np.maximum(np.abs(u), np.abs(v))
-    if dot == "line":
-        return np.cos(x)
-    raise ValueError(f"unknown dot shape {dot!r}; choose from {DOT_SHAPES}")
+        return -np.maximum(np.abs(tu), np.abs(tv))
+    if dot not in AXIS_WEIGHT:
+        raise ValueError(f"unknown dot shape {dot!r}; choose from {DOT_SHAPES}")
+    return (wave(tu) + np.float32(AXIS_WEIGHT[dot]) * wave(tv)).astype(np.float32)
 
 
-def cell_thresholds(dot: str = "round", bits: int = CELL_BITS) -> np.ndarray:
-    """Flattened ``(2**bits)**2`` float32 thresholds of one screen cell (tone-linear ranks)."""
-    size = 1 << bits
-    ranks = rank_cells(spot_function(dot, size))
-    return ((ranks.ravel() + 0.5) / ranks.size).astype(np.float32)
+@lru_cache(maxsize=8)
+def coverage_levels(dot: str = "round", grid: int = 1024) -> np.ndarray:
+    """``LEVELS + 1`` spot levels: inking where ``spot > levels[i]`` covers ``i / LEVELS`` of a cell."""
+    t = ((np.arange(grid) + 0.5) / grid - 0.5).astype(np.float32)
+    values = np.sort(spot_function(dot, t[None, :], t[:, None]).ravel())[::-1]
+    picks = np.round(np.arange(LEVELS + 1) * (values.size / LEVELS)).astype(np.int64)
+    levels = np.concatenate([values, [-np.inf]])[picks].astype(np.float32)
+    levels.setflags(write=False)
+    return levels
 
 
 @dataclass(frozen=True)
 class ScreenGeometry:
     """Fixed-point steps of one ink's screen coordinates per sub-sample.
 
-    ``u = gx * ux + gy * uy + u0`` (and ``v`` alike) for sub-sample ``(gx, gy)``,
-    in units of ``2**-32`` screen cells.
+    ``u = gx * ux + gy * uy + u0 (mod 2**32)`` (and ``v`` alike) for sub-sample
+    ``(gx, gy)``, in units of ``2**-32`` screen cells.
     """
 
     ux: int
@@ -70,10 +89,10 @@ class ScreenGeometry:
 
     @classmethod
     def make(cls, angle: float, period: float, supersample: int) -> ScreenGeometry:
-        scale = float(1 << FRACTION_BITS) / (period * supersample)
+        scale = float(1 << 32) / (period * supersample)
         c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         ux, uy, vx, vy = (round(c * scale), round(s * scale), round(-s * scale), round(c * scale))
-        return cls(ux, uy, vx, vy, (ux + uy) >> 1, (vx + vy) >> 1)
+        return cls(*(x % (1 << 32) for x in (ux, uy, vx, vy, (ux + uy) >> 1, (vx + vy) >> 1)))
 
 
 def screen_period(lpi: float, dpi: float) -> float:
@@ -86,71 +105,93 @@ def screen_period(lpi: float, dpi: float) -> float:
     return period
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def _sample_row(vals, cell, ub, ux, vb, vx, bits, hit, ink_sum):  # pragma: no cover - compiled
-    """Which sub-samples of one sub-row an ink covers; adds them to ``ink_sum``."""
-    shift = np.uint64(32 - bits)
-    cmask = np.uint64((1 << bits) - 1)
-    ubits = np.uint64(bits)
-    for g in range(vals.shape[0]):
-        u = ub + np.uint64(g) * ux
-        v = vb + np.uint64(g) * vx
-        hit[g] = np.uint8(vals[g] > cell[(((u >> shift) & cmask) << ubits) | ((v >> shift) & cmask)])
-    for g in range(vals.shape[0]):
-        ink_sum[g] += hit[g]
+def screen_steps(angles: Sequence[float], period: float, supersample: int) -> np.ndarray:
+    """``K x 6`` uint32 fixed-point steps (ux, uy, vx, vy, u0, v0), one row per ink."""
+    rows = [ScreenGeometry.make(float(a), period, supersample) for a in angles]
+    return np.array([[g.ux, g.uy, g.vx, g.vy, g.u0, g.v0] for g in rows], np.uint32)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _wave(t):  # pragma: no cover - compiled
+    a = abs(t)
+    b = np.float32(0.5) - a
+    if a <= np.float32(0.25):
+        return np.float32(1.0) - np.float32(16.0) * a * a
+    return np.float32(16.0) * b * b - np.float32(1.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cell(u):  # pragma: no cover - compiled
+    """A 32-bit cell fraction as float32 in [-0.5, 0.5) (exact: 24 significant bits)."""
+    return np.float32(np.int32(u >> np.uint32(8))) * np.float32(COORD_SCALE) - np.float32(0.5)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _screen_rows(inks, cell, steps, bits, s, black, coverage, image, start, stop):  # pragma: no cover
-    """Screen output rows ``start:stop`` and area-average their ``s x s`` sub-samples.
+def _sample_row(levels, ub, step_u, vb, step_v, weight, square, hit):  # pragma: no cover - compiled
+    """``hit[x] = spot(x) > levels[x]`` for one sub-sample of every pixel in a row."""
+    if square:
+        for x in range(levels.shape[0]):
+            tu = _cell(np.uint32(ub + np.uint32(x) * step_u))
+            tv = _cell(np.uint32(vb + np.uint32(x) * step_v))
+            hit[x] = -max(abs(tu), abs(tv)) > levels[x]
+    else:
+        for x in range(levels.shape[0]):
+            tu = _cell(np.uint32(ub + np.uint32(x) * step_u))
+            tv = _cell(np.uint32(vb + np.uint32(x) * step_v))
+            hit[x] = _wave(tu) + weight * _wave(tv) > levels[x]
 
-    Ink ``c < image.shape[2]`` darkens output channel ``c``; when ``black`` is
-    set, the last ink darkens every channel (K in CMYK, the only ink in grey).
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _screen_rows(inks, table, steps, s, weight, square, black, coverage, image, start, stop):  # pragma: no cover
+    """Screen output rows ``start:stop``, area-averaging ``s x s`` sub-samples per pixel.
+
+    Sub-samples are visited one ``(j, i)`` offset at a time across the whole row,
+    so every inner loop is contiguous over pixels. Ink ``c < image.shape[2]``
+    darkens output channel ``c``; when ``black`` is set, the last ink darkens
+    every channel (K in CMYK, the only ink in grey).
     """
     height, width, n_inks = inks.shape
     n_out = image.shape[2]
     n_colour = n_inks - 1 if black else n_inks
-    samples = width * s
-    inv = np.float32(1.0 / (s * s))
-    values = np.empty((n_inks, samples), np.float32)
-    hits = np.zeros((n_inks, samples), np.uint8)
-    ink_sum = np.empty((n_inks, samples), np.uint8)
-    white_sum = np.empty((n_out, samples), np.uint8)
     last = n_inks - 1
+    inv = np.float32(1.0 / (s * s))
+    levels = np.empty((n_inks, width), np.float32)
+    hits = np.zeros((n_inks, width), np.uint8)
+    ink_count = np.empty((n_inks, width), np.uint8)
+    white_count = np.empty((n_out, width), np.uint8)
     for y in range(start, stop):
         for k in range(n_inks):
             for x in range(width):
-                for i in range(s):
-                    values[k, x * s + i] = inks[y, x, k]
-        ink_sum[:] = 0
-        white_sum[:] = 0
+                levels[k, x] = table[np.int64(inks[y, x, k] * np.float32(LEVELS) + np.float32(0.5))]
+        ink_count[:] = 0
+        white_count[:] = 0
         for j in range(s):
-            gy = np.uint64(y * s + j)
-            for k in range(n_inks):
-                ub = steps[k, 4] + gy * steps[k, 1]
-                vb = steps[k, 5] + gy * steps[k, 3]
-                _sample_row(values[k], cell, ub, steps[k, 0], vb, steps[k, 2], bits, hits[k], ink_sum[k])
-            for c in range(n_out):
-                white = white_sum[c]
-                if c < n_colour and black:
-                    own, key = hits[c], hits[last]
-                    for g in range(samples):
-                        white[g] += np.uint8(1) - (own[g] | key[g])
-                else:
+            gy = np.uint32(y * s + j)
+            for i in range(s):
+                for k in range(n_inks):
+                    ux, uy, vx, vy = steps[k, 0], steps[k, 1], steps[k, 2], steps[k, 3]
+                    ub = np.uint32(steps[k, 4] + gy * uy + np.uint32(i) * ux)
+                    vb = np.uint32(steps[k, 5] + gy * vy + np.uint32(i) * vx)
+                    hit = hits[k]
+                    _sample_row(levels[k], ub, np.uint32(s * ux), vb, np.uint32(s * vx), weight, square, hit)
+                    count = ink_count[k]
+                    for x in range(width):
+                        count[x] += hit[x]
+                for c in range(n_out):
+                    white = white_count[c]
                     own = hits[c] if c < n_colour else hits[last]
-                    for g in range(samples):
-                        white[g] += np.uint8(1) - own[g]
+                    if black and c < n_colour:
+                        key = hits[last]
+                        for x in range(width):
+                            white[x] += np.uint8(1) - (own[x] | key[x])
+                    else:
+                        for x in range(width):
+                            white[x] += np.uint8(1) - own[x]
         for x in range(width):
             for k in range(n_inks):
-                total = 0
-                for i in range(s):
-                    total += ink_sum[k, x * s + i]
-                coverage[y, x, k] = np.float32(total) * inv
+                coverage[y, x, k] = np.float32(ink_count[k, x]) * inv
             for c in range(n_out):
-                total = 0
-                for i in range(s):
-                    total += white_sum[c, x * s + i]
-                image[y, x, c] = np.float32(total) * inv
+                image[y, x, c] = np.float32(white_count[c, x]) * inv
 
 
 def am_screen(
@@ -171,32 +212,22 @@ def am_screen(
     """
     if inks.ndim != 3 or inks.shape[2] not in (1, 3, 4):
         raise ValueError(f"inks must be H x W x K with K in (1, 3, 4), got shape {inks.shape}")
-    inks = np.ascontiguousarray(inks, dtype=np.float32)
+    inks = np.ascontiguousarray(np.clip(inks, 0.0, 1.0), dtype=np.float32)
     if len(angles) != inks.shape[2]:
         raise ValueError(f"need one angle per ink: {inks.shape[2]} inks, {len(angles)} angles")
     if not 1 <= supersample <= MAX_SUPERSAMPLE:
         raise ValueError(f"supersample must be in 1..{MAX_SUPERSAMPLE}, got {supersample}")
-    period = screen_period(lpi, dpi)
-    steps = screen_steps(angles, period, supersample)
-    cell = cell_thresholds(dot)
-    height, width, _ = inks.shape
+    steps = screen_steps(angles, screen_period(lpi, dpi), supersample)
+    table = coverage_levels(dot)
+    weight = np.float32(AXIS_WEIGHT.get(dot, 0.0))
+    height, width, n_inks = inks.shape
     coverage = np.empty_like(inks)
-    n_inks = inks.shape[2]
     image = np.empty((height, width, 1 if n_inks == 1 else 3), np.float32)
     parallel_map(
-        lambda band: _screen_rows(inks, cell, steps, CELL_BITS, supersample, n_inks != 3, coverage, image, *band),
+        lambda band: _screen_rows(
+            inks, table, steps, supersample, weight, dot == "square", n_inks != 3, coverage, image, *band
+        ),
         row_chunks(height, threads),
         threads,
     )
     return image, coverage
-
-
-def screen_steps(angles: Sequence[float], period: float, supersample: int) -> np.ndarray:
-    """``K x 6`` uint64 fixed-point steps (ux, uy, vx, vy, u0, v0), one row per ink.
-
-    Only the fraction of a screen coordinate matters, so everything is kept
-    modulo ``2**32`` (unsigned wrap-around is exact modular arithmetic).
-    """
-    rows = [ScreenGeometry.make(float(a), period, supersample) for a in angles]
-    table = np.array([[g.ux, g.uy, g.vx, g.vy, g.u0, g.v0] for g in rows], np.int64)
-    return (table & 0xFFFFFFFF).astype(np.uint64)

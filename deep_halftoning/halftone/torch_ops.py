@@ -16,14 +16,7 @@ import torch
 from . import ordered
 from .catalogue import get_method
 from .color import LUMA
-from .screen import (
-    CELL_BITS,
-    DEFAULT_ANGLES,
-    FRACTION_BITS,
-    cell_thresholds,
-    screen_period,
-    screen_steps,
-)
+from .screen import AXIS_WEIGHT, COORD_SCALE, DEFAULT_ANGLES, LEVELS, coverage_levels, screen_period, screen_steps
 
 _MATRICES = {
     "bayer-2": lambda: ordered.bayer_matrix(2),
@@ -70,21 +63,30 @@ def rgb_to_cmyk(rgb: torch.Tensor, ucr: float = 1.0) -> torch.Tensor:
     return torch.cat([cmy, k], dim=1).clamp(0.0, 1.0)
 
 
+def _wave(t: torch.Tensor) -> torch.Tensor:
+    a = t.abs()
+    b = 0.5 - a
+    return torch.where(a <= 0.25, 1.0 - 16.0 * a * a, 16.0 * b * b - 1.0)
+
+
 def _screen_hits(inks: torch.Tensor, angles: Sequence[float], period: float, s: int, dot: str) -> torch.Tensor:
     """``N x K x H x s x W x s`` booleans: which sub-samples each ink covers."""
     n, k, h, w = inks.shape
     device = inks.device
     steps = torch.from_numpy(screen_steps(angles, period, s).astype(np.int64)).to(device)
-    cell = torch.from_numpy(cell_thresholds(dot)).to(device)
-    shift, cmask = FRACTION_BITS - CELL_BITS, (1 << CELL_BITS) - 1
     gy = torch.arange(h * s, device=device, dtype=torch.int64).view(1, -1, 1)
     gx = torch.arange(w * s, device=device, dtype=torch.int64).view(1, 1, -1)
     ux, uy, vx, vy, u0, v0 = (steps[:, i].view(-1, 1, 1) for i in range(6))
-    u = u0 + gy * uy + gx * ux
-    v = v0 + gy * vy + gx * vx
-    idx = (((u >> shift) & cmask) << CELL_BITS) | ((v >> shift) & cmask)
-    thresholds = cell[idx].view(1, k, h, s, w, s)
-    return inks.float().view(n, k, h, 1, w, 1) > thresholds
+
+    def cell(coord: torch.Tensor) -> torch.Tensor:  # 32-bit fraction -> float32 in [-0.5, 0.5)
+        return ((coord & 0xFFFFFFFF) >> 8).float() * COORD_SCALE - 0.5
+
+    tu = cell(u0 + gy * uy + gx * ux)
+    tv = cell(v0 + gy * vy + gx * vx)
+    spot = -torch.maximum(tu.abs(), tv.abs()) if dot == "square" else _wave(tu) + AXIS_WEIGHT[dot] * _wave(tv)
+    table = torch.from_numpy(coverage_levels(dot).copy()).to(device)
+    levels = table[(inks.float().clamp(0.0, 1.0) * float(LEVELS) + 0.5).long()]
+    return spot.view(1, k, h, s, w, s) > levels.view(n, k, h, 1, w, 1)
 
 
 def am_screen(
