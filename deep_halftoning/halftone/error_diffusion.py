@@ -217,21 +217,25 @@ def _diffuse(plane, out, dys, dxs, weights, serpentine):  # pragma: no cover - c
     height, width = plane.shape
     rows = dys.max() + 1
     pad = np.abs(dxs).max()
-    buf = np.zeros((rows, width + 2 * pad), np.float32)
+    stride = width + 2 * pad
+    buf = np.zeros(rows * stride, np.float32)
     taps = weights.shape[0]
+    offsets = np.empty(taps, np.int64)
     for y in range(height):
-        row = buf[y % rows]
         reverse = serpentine and (y & 1) == 1
         sign = -1 if reverse else 1
+        for k in range(taps):  # flat buffer offset of each tap, relative to the pixel
+            offsets[k] = ((y + dys[k]) % rows) * stride + sign * dxs[k] + pad
+        base = (y % rows) * stride + pad
         for i in range(width):
             x = width - 1 - i if reverse else i
-            v = plane[y, x] + row[x + pad]
+            v = plane[y, x] + buf[base + x]
             o = np.float32(1.0) if v >= 0.5 else np.float32(0.0)
             out[y, x] = o
             e = v - o
             for k in range(taps):
-                buf[(y + dys[k]) % rows, x + sign * dxs[k] + pad] += e * weights[k]
-        row[:] = 0.0
+                buf[offsets[k] + x] += e * weights[k]
+        buf[base - pad : base - pad + stride] = 0.0
     return out
 
 
