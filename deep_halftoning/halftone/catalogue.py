@@ -11,7 +11,7 @@ import numpy as np
 from . import error_diffusion as ed
 from . import ordered
 from ._parallel import parallel_map
-from .color import cmyk_to_rgb, rgb_to_cmyk, to_gray
+from .color import cmyk_planes, cmyk_planes_to_rgb, to_gray
 from .screen import DEFAULT_ANGLES, DOT_SHAPES, MAX_SUPERSAMPLE, am_screen
 
 MODES = ("gray", "rgb", "cmyk")
@@ -271,15 +271,16 @@ def _resolve_mode(image: np.ndarray, method: Method, mode: str | None) -> str:
     return mode
 
 
-def _planes(image: np.ndarray, mode: str, ucr: float, method: Method) -> np.ndarray:
-    """``H x W x K`` planes to halftone: values for planar grey/RGB, ink coverage otherwise."""
-    rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+def _planes(image: np.ndarray, mode: str, ucr: float, method: Method) -> list[np.ndarray]:
+    """Contiguous ``H x W`` planes to halftone: values for planar grey/RGB, ink coverage otherwise."""
+    if mode == "cmyk":
+        rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+        return cmyk_planes(rgb, ucr)
     if mode == "gray":
-        gray = image if image.ndim == 2 else to_gray(image)
-        return gray[..., None] if method.planar else (1.0 - gray)[..., None]
-    if mode == "rgb":
-        return rgb if method.planar else 1.0 - rgb
-    return rgb_to_cmyk(rgb, ucr)
+        values = [image if image.ndim == 2 else to_gray(image)]
+    else:
+        values = [image] * 3 if image.ndim == 2 else [np.ascontiguousarray(image[..., i]) for i in range(3)]
+    return values if method.planar else [np.float32(1.0) - v for v in values]
 
 
 def halftone(
@@ -303,25 +304,26 @@ def halftone(
     resolved = spec.resolve(params)
     image = as_float_image(image)
     mode = _resolve_mode(image, spec, mode)
-    planes = np.ascontiguousarray(_planes(image, mode, ucr, spec), dtype=np.float32)
+    planes = _planes(image, mode, ucr, spec)
     if not spec.planar:
-        out, coverage = spec.run(planes, threads=threads, **resolved)
+        out, coverage = spec.run(np.stack(planes, axis=-1), threads=threads, **resolved)
         return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary, coverage)
     channels = _planar_channels(spec, resolved, planes, threads)
-    out = np.stack(channels, axis=-1)
     if mode == "cmyk":
-        return Halftone(cmyk_to_rgb(out), mode, method, resolved, spec.binary, out)
-    return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary)
+        inks = np.stack(channels, axis=-1)
+        return Halftone(cmyk_planes_to_rgb(channels), mode, method, resolved, spec.binary, inks)
+    out = channels[0] if mode == "gray" else np.stack(channels, axis=-1)
+    return Halftone(out, mode, method, resolved, spec.binary)
 
 
-def _planar_channels(spec: Method, params: dict, planes: np.ndarray, threads: int | None) -> list:
+def _planar_channels(spec: Method, params: dict, planes: list[np.ndarray], threads: int | None) -> list:
     def one(channel: int) -> np.ndarray:
         own = dict(params)
         if "seed" in own and spec.family == "error-diffusion":
             own["seed"] = int(own["seed"]) + channel  # decorrelate the channels' noise
-        return spec.run(planes[..., channel], **own)
+        return spec.run(planes[channel], **own)
 
-    return parallel_map(one, range(planes.shape[2]), threads)
+    return parallel_map(one, range(len(planes)), threads)
 
 
 def halftone_batch(

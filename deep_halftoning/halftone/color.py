@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 #: Rec. 601 luma weights, as Pillow and OpenCV use for RGB -> grey.
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-#: For each printed ink, the RGB channels it absorbs (subtractive model).
-CMYK_ABSORBS = {"C": (0,), "M": (1,), "Y": (2,), "K": (0, 1, 2)}
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
@@ -17,8 +16,8 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] * LUMA[0] + rgb[..., 1] * LUMA[1] + rgb[..., 2] * LUMA[2]).astype(np.float32)
 
 
-def rgb_to_cmyk(rgb: np.ndarray, ucr: float = 1.0) -> np.ndarray:
-    """Separate RGB into ``H x W x 4`` CMYK ink coverage.
+def cmyk_planes(rgb: np.ndarray, ucr: float = 1.0) -> list[np.ndarray]:
+    """C, M, Y, K coverage of an ``H x W x 3`` RGB image as four contiguous ``H x W`` planes.
 
     The grey component ``1 - max(R, G, B)`` is moved to black in proportion
     ``ucr`` (under-colour removal: 1 is the classic ``K = 1 - max(R, G, B)``,
@@ -27,15 +26,27 @@ def rgb_to_cmyk(rgb: np.ndarray, ucr: float = 1.0) -> np.ndarray:
     if not 0.0 <= ucr <= 1.0:
         raise ValueError(f"ucr must be in [0, 1], got {ucr}")
     rgb = np.asarray(rgb, np.float32)
-    k = np.float32(ucr) * (np.float32(1.0) - rgb.max(axis=-1))
+    channels = [np.ascontiguousarray(rgb[..., i]) for i in range(3)]
+    k = np.float32(ucr) * (np.float32(1.0) - np.maximum(np.maximum(channels[0], channels[1]), channels[2]))
     white = np.float32(1.0) - k
-    safe = np.where(white > 0, white, np.float32(1.0))
-    cmy = np.where(white[..., None] > 0, (white[..., None] - rgb) / safe[..., None], np.float32(0.0))
-    return np.clip(np.concatenate([cmy, k[..., None]], axis=-1), 0.0, 1.0).astype(np.float32)
+    inked = white > 0
+    safe = np.where(inked, white, np.float32(1.0))
+    planes = [np.where(inked, (white - c) / safe, np.float32(0.0)) for c in channels]
+    return [np.clip(p, 0.0, 1.0, out=p) for p in (*planes, k)]
+
+
+def rgb_to_cmyk(rgb: np.ndarray, ucr: float = 1.0) -> np.ndarray:
+    """Separate RGB into ``H x W x 4`` CMYK ink coverage (see :func:`cmyk_planes`)."""
+    return np.stack(cmyk_planes(rgb, ucr), axis=-1)
+
+
+def cmyk_planes_to_rgb(planes: Sequence[np.ndarray]) -> np.ndarray:
+    """Subtractive rendering of C, M, Y, K planes to ``H x W x 3``: ``R = (1 - C)(1 - K)`` and so on."""
+    key = np.float32(1.0) - planes[3]
+    return np.stack([(np.float32(1.0) - planes[i]) * key for i in range(3)], axis=-1)
 
 
 def cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
-    """Subtractive rendering of CMYK coverage: ``R = (1 - C)(1 - K)`` and so on."""
+    """Subtractive rendering of ``H x W x 4`` CMYK coverage to RGB."""
     cmyk = np.asarray(cmyk, np.float32)
-    paper = np.float32(1.0) - cmyk
-    return (paper[..., :3] * paper[..., 3:4]).astype(np.float32)
+    return cmyk_planes_to_rgb([cmyk[..., i] for i in range(4)])

@@ -1,0 +1,155 @@
+"""The LightningDataModule that feeds every training stage with pairs made on the fly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import cv2
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from ..halftone.torch_ops import TORCH_METHODS, halftone_torch
+from .ade20k import ClassMap
+from .mix import HalftoneMix
+from .pairs import PairDataset, PairSettings
+from .sources import build_records, drop_unreadable
+
+
+def _worker_init(worker_id: int) -> None:
+    cv2.setNumThreads(1)  # the DataLoader already runs one process per core
+
+
+class HalftoneDataModule(L.LightningDataModule):
+    """Halftone/clean pairs for training and validation, from any source in config.
+
+    ``batch_size`` is the global batch; each device gets ``batch_size / world_size``.
+    Validation pairs are fixed (seeded by index); training pairs are fresh every
+    epoch. With ``halftone_on_device`` the halftones of ordered and AM methods
+    are made on the accelerator after the batch is transferred.
+    """
+
+    def __init__(
+        self,
+        train_source: Mapping,
+        val_source: Mapping,
+        halftone: Mapping,
+        crop_size: int = 256,
+        scale_range: Sequence[float] = (1.0, 1.0),
+        small_images: str = "reflect",
+        flips: bool = True,
+        rot90: bool = True,
+        max_side: int | None = 2048,
+        edges: Mapping | None = None,
+        class_map: Mapping[str, Sequence[str]] | None = None,
+        samples_per_epoch: int = 4096,
+        val_samples: int = 64,
+        batch_size: int = 16,
+        num_workers: int = 2,
+        pin_memory: bool = False,
+        persistent_workers: bool = True,
+        seed: int = 0,
+        halftone_on_device: bool = False,
+        cache_mb: float = 1024,
+    ) -> None:
+        super().__init__()
+        self.train_source, self.val_source = dict(train_source), dict(val_source)
+        self.mix = HalftoneMix.from_config(halftone.get("methods", ()), halftone.get("scan"))
+        self.settings = PairSettings(
+            crop_size=int(crop_size),
+            scale_range=(float(scale_range[0]), float(scale_range[1])),
+            small_images=small_images,
+            flips=bool(flips),
+            rot90=bool(rot90),
+            max_side=max_side,
+            edges=dict(edges or {"sigma": 1.0, "low": 50.0, "high": 150.0}),
+        )
+        self.class_map = ClassMap.from_mapping(class_map) if class_map else None
+        if self.train_source.get("kind") == "ade20k" and self.class_map is None:
+            raise ValueError("the ade20k source needs a class_map (see conf/data/ade20k_classes.yaml)")
+        self.samples_per_epoch, self.val_samples = int(samples_per_epoch), int(val_samples)
+        self.batch_size, self.num_workers = int(batch_size), int(num_workers)
+        self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
+        self.seed, self.cache_mb = int(seed), float(cache_mb)
+        self.halftone_on_device = bool(halftone_on_device)
+        if self.halftone_on_device:
+            self._check_device_mix()
+        self.train_set: PairDataset | None = None
+        self.val_set: PairDataset | None = None
+
+    def _check_device_mix(self) -> None:
+        slow = [m for m in self.mix.methods if m not in TORCH_METHODS]
+        if slow:
+            raise ValueError(
+                f"halftone_on_device supports {', '.join(TORCH_METHODS)}; the mix also has {', '.join(slow)}"
+            )
+        if self.mix.scan.probability > 0:
+            raise ValueError("scan simulation runs on the CPU only: set halftone.scan.probability=0 on device")
+
+    @property
+    def num_classes(self) -> int | None:
+        """Merged segmentation classes (with ``other``), when the data is labelled."""
+        return None if self.class_map is None else self.class_map.num_classes
+
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self.trainer is not None else 1
+
+    @property
+    def per_device_batch_size(self) -> int:
+        if self.batch_size % self.world_size:
+            raise ValueError(f"global batch_size {self.batch_size} is not divisible by {self.world_size} devices")
+        return self.batch_size // self.world_size
+
+    def setup(self, stage: str | None = None) -> None:
+        rank = self.trainer.global_rank if self.trainer is not None else 0
+        common = {"class_map": self.class_map, "on_device": self.halftone_on_device, "cache_mb": self.cache_mb}
+        if stage in (None, "fit") and self.train_set is None:
+            records = drop_unreadable(build_records(self.train_source))
+            self.train_set = PairDataset(records, self.mix, self.settings, self.samples_per_epoch,
+                                         seed=self.seed, **common)  # fmt: skip
+            self.train_set.rank = rank
+        if stage in (None, "fit", "validate") and self.val_set is None:
+            records = drop_unreadable(build_records(self.val_source))
+            self.val_set = PairDataset(records, self.mix, self.settings, self.val_samples,
+                                       deterministic=True, seed=self.seed + 1, **common)  # fmt: skip
+
+    def _loader(self, dataset: PairDataset | None, train: bool) -> DataLoader:
+        if dataset is None:
+            raise RuntimeError("call setup() before asking for a dataloader")
+        return DataLoader(
+            dataset,
+            batch_size=self.per_device_batch_size,
+            shuffle=train,
+            drop_last=train,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers and self.num_workers > 0,
+            worker_init_fn=_worker_init,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, train=False)
+
+    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        if "recipe" in batch and "halftone" not in batch:
+            batch["halftone"] = halftone_on_device(batch["clean"], batch["recipe"])
+        return batch
+
+
+def halftone_on_device(clean: torch.Tensor, recipes: Sequence[str]) -> torch.Tensor:
+    """Halftone a batch where it lives, grouping samples that share a recipe."""
+    out = torch.empty_like(clean)
+    groups: dict[str, list[int]] = {}
+    for i, recipe in enumerate(recipes):
+        groups.setdefault(recipe, []).append(i)
+    for recipe, indices in groups.items():
+        spec = json.loads(recipe)
+        index = torch.tensor(indices, device=clean.device)
+        result = halftone_torch(clean[index], spec["method"], mode=spec["mode"], **spec["params"])
+        out[index] = result.expand(-1, 3, -1, -1) if result.shape[1] == 1 else result
+    return out

@@ -1,0 +1,130 @@
+"""Random halftoning recipes: which algorithm, with which parameters, and how it is scanned.
+
+Parameter specs in config are a fixed value, a list to choose from uniformly,
+or ``{low: a, high: b}`` for a uniform draw (integers when both bounds are
+integers). A list-valued parameter such as ``angles`` is given as a list of
+choices: ``angles: [[15, 75, 0, 45], [0, 15, 45, 75]]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..halftone import MODES, get_method
+from ..halftone.scan import ScanSettings
+
+
+def sample_value(spec: object, rng: np.random.Generator) -> object:
+    """One draw from a parameter spec (see the module docstring)."""
+    if isinstance(spec, Mapping):
+        if set(spec) != {"low", "high"}:
+            raise ValueError(f"a range is written {{low: a, high: b}}, got {dict(spec)}")
+        low, high = spec["low"], spec["high"]
+        if low > high:
+            raise ValueError(f"range low {low} exceeds high {high}")
+        if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
+            return int(rng.integers(low, high + 1))
+        return float(rng.uniform(low, high))
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        if len(spec) == 0:
+            raise ValueError("a list of choices must not be empty")
+        choice = spec[int(rng.integers(0, len(spec)))]
+        return tuple(choice) if isinstance(choice, Sequence) and not isinstance(choice, str) else choice
+    return spec
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One concrete way to halftone an image."""
+
+    method: str
+    mode: str | None
+    params: dict[str, object]
+    scan: ScanSettings | None = None
+    scan_seed: int = 0
+
+
+@dataclass(frozen=True)
+class MixEntry:
+    method: str
+    weight: float = 1.0
+    mode: object = None  # a mode, a list of modes to choose from, or None for the method's default
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScanRanges:
+    """How often pairs are passed through scan simulation, and the ranges of its settings."""
+
+    probability: float = 0.0
+    blur_sigma: object = 0.0
+    paper_strength: object = 0.0
+    noise_sigma: object = 0.0
+    rotation: object = 0.0
+    jpeg_quality: object = None
+
+    def sample(self, rng: np.random.Generator) -> ScanSettings | None:
+        if not rng.random() < self.probability:
+            return None
+        quality = sample_value(self.jpeg_quality, rng)
+        return ScanSettings(
+            blur_sigma=float(sample_value(self.blur_sigma, rng)),
+            paper_strength=float(sample_value(self.paper_strength, rng)),
+            noise_sigma=float(sample_value(self.noise_sigma, rng)),
+            rotation=float(sample_value(self.rotation, rng)),
+            jpeg_quality=None if quality is None else int(quality),
+        )
+
+
+class HalftoneMix:
+    """A weighted mix of halftoning methods with randomised parameters, plus scan simulation."""
+
+    def __init__(self, entries: Sequence[MixEntry], scan: ScanRanges | None = None) -> None:
+        if not entries:
+            raise ValueError("the halftone mix needs at least one method")
+        weights = np.array([e.weight for e in entries], np.float64)
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"mix weights must be >= 0 with a positive sum, got {weights.tolist()}")
+        self.entries = tuple(entries)
+        self.probabilities = weights / weights.sum()
+        self.scan = scan or ScanRanges()
+        check = np.random.default_rng(0)
+        for entry in self.entries:  # fail at start-up, naming the entry, not in a worker
+            modes = entry.mode if isinstance(entry.mode, Sequence) and not isinstance(entry.mode, str) else [entry.mode]
+            if any(m is not None and m not in MODES for m in modes) or not modes:
+                raise ValueError(f"mix entry {entry.method!r}: modes must be among {MODES}, got {entry.mode!r}")
+            try:
+                get_method(entry.method).resolve({k: sample_value(v, check) for k, v in entry.params.items()})
+            except ValueError as err:
+                raise ValueError(f"mix entry {entry.method!r}: {err}") from None
+        self.scan.sample(check)
+
+    @classmethod
+    def from_config(cls, methods: Sequence[Mapping], scan: Mapping | None = None) -> HalftoneMix:
+        """Build from config: ``methods`` a list of ``{method, weight, mode, params}``, ``scan`` ranges."""
+        entries = []
+        for item in methods:
+            unknown = set(item) - {"method", "weight", "mode", "params"}
+            if unknown or "method" not in item:
+                raise ValueError(f"mix entry {dict(item)}: needs 'method'; allowed keys weight, mode, params")
+            entries.append(MixEntry(item["method"], float(item.get("weight", 1.0)), item.get("mode"),
+                                    dict(item.get("params") or {})))  # fmt: skip
+        try:
+            ranges = ScanRanges(**dict(scan or {}))
+        except TypeError as err:
+            raise ValueError(f"bad scan settings {dict(scan or {})}: {err}") from None
+        return cls(entries, ranges)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(e.method for e in self.entries)
+
+    def sample(self, rng: np.random.Generator) -> Recipe:
+        """Draw a method, its parameters and (maybe) scan settings."""
+        entry = self.entries[int(rng.choice(len(self.entries), p=self.probabilities))]
+        mode = sample_value(entry.mode, rng)
+        params = {name: sample_value(spec, rng) for name, spec in entry.params.items()}
+        return Recipe(entry.method, mode, params, self.scan.sample(rng), int(rng.integers(0, 2**31)))

@@ -1,0 +1,185 @@
+"""One training sample: a clean crop, its halftone and the targets, made on the fly."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..halftone import halftone
+from ..halftone.scan import rotate, simulate_scan
+from ..io import ImageReadError, read_image
+from .ade20k import ClassMap
+from .augment import random_crop, random_flip_rotate
+from .mix import HalftoneMix, Recipe
+from .sources import Record
+from .targets import canny_edges
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    """How crops are cut and targets made (all from config)."""
+
+    crop_size: int = 256
+    scale_range: tuple[float, float] = (1.0, 1.0)
+    small_images: str = "reflect"
+    flips: bool = True
+    rot90: bool = True
+    max_side: int | None = 2048
+    edges: Mapping[str, float] = field(default_factory=lambda: {"sigma": 1.0, "low": 50.0, "high": 150.0})
+
+
+class _ImageCache:
+    """Decoded images kept per process up to a byte budget (oldest out first)."""
+
+    def __init__(self, budget_mb: float) -> None:
+        self.budget = int(budget_mb * 2**20)
+        self.used = 0
+        self.items: OrderedDict[Record, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+
+    def get(self, record: Record, load) -> tuple[np.ndarray, np.ndarray | None]:
+        if record in self.items:
+            return self.items[record]
+        value = load(record)
+        size = value[0].nbytes + (0 if value[1] is None else value[1].nbytes)
+        if size <= self.budget:
+            while self.used + size > self.budget:
+                _, old = self.items.popitem(last=False)
+                self.used -= old[0].nbytes + (0 if old[1] is None else old[1].nbytes)
+            self.items[record] = value
+            self.used += size
+        return value
+
+
+class PairDataset(Dataset):
+    """Halftone/clean pairs of ``length`` samples drawn from ``records``.
+
+    With ``deterministic`` (validation), sample ``i`` is always the same image,
+    crop and halftone. Otherwise every draw takes a fresh seed from torch's
+    generator (seeded differently per epoch and per worker by the DataLoader)
+    combined with :attr:`rank`, so workers and ranks never repeat each other.
+    With ``on_device``, the halftone is left to the GPU (see the data module)
+    and the sample carries its ``recipe`` instead.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[Record],
+        mix: HalftoneMix,
+        settings: PairSettings,
+        length: int,
+        *,
+        deterministic: bool = False,
+        seed: int = 0,
+        class_map: ClassMap | None = None,
+        on_device: bool = False,
+        cache_mb: float = 1024,
+    ) -> None:
+        if not records:
+            raise ValueError("a pair dataset needs at least one image")
+        if length < 1:
+            raise ValueError(f"dataset length must be >= 1, got {length}")
+        self.records = list(records)
+        self.mix = mix
+        self.settings = settings
+        self.length = length
+        self.deterministic = deterministic
+        self.seed = seed
+        self.class_map = class_map
+        self.on_device = on_device
+        self.rank = 0
+        self._cache = _ImageCache(cache_mb)
+        self._broken: set[int] = set()
+        self.labelled = class_map is not None and all(r.label is not None for r in self.records)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def rng(self, index: int) -> np.random.Generator:
+        if self.deterministic:
+            return np.random.default_rng([self.seed, index])
+        draw = int(torch.randint(0, 2**62, (1,)).item())
+        return np.random.default_rng([self.seed, self.rank, draw, index])
+
+    def _load(self, record: Record) -> tuple[np.ndarray, np.ndarray | None]:
+        image = read_image(record.image, max_side=self.settings.max_side)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        if record.label is None or self.class_map is None:
+            return image, None
+        raw = cv2.imread(str(record.label), cv2.IMREAD_UNCHANGED)
+        if raw is None or raw.ndim != 2:
+            raise ImageReadError(f"{record.label}: not a single-channel label image")
+        label = self.class_map(raw)
+        if label.shape != image.shape[:2]:
+            label = cv2.resize(label, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+        return image, label
+
+    def _record_for(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The image of ``index``, or the next readable one if it breaks while training."""
+        n = len(self.records)
+        for offset in range(n):
+            position = (index + offset) % n
+            if position in self._broken:
+                continue
+            record = self.records[position]
+            try:
+                return self._cache.get(record, self._load)
+            except ImageReadError as err:
+                self._broken.add(position)
+                warnings.warn(f"skipping unreadable image: {err}", stacklevel=2)
+        raise RuntimeError("every image of the dataset became unreadable")
+
+    def __getitem__(self, index: int) -> dict[str, object]:
+        rng = self.rng(index)
+        s = self.settings
+        image, label = self._record_for(index)
+        clean, label = random_crop(image, label, s.crop_size, rng, s.scale_range, s.small_images)
+        clean, label = random_flip_rotate(clean, label, rng, s.flips, s.rot90)
+        recipe = self.mix.sample(rng)
+        if recipe.scan is not None and recipe.scan.rotation:  # a skewed scan: the target turns with it
+            clean, label = rotate_pair(clean, label, recipe.scan.rotation)
+            recipe = replace(recipe, scan=replace(recipe.scan, rotation=0.0))
+        sample: dict[str, object] = {
+            "clean": _chw(clean),
+            "edges": torch.from_numpy(canny_edges(clean, **s.edges))[None],
+            "method": recipe.method,
+        }
+        if self.on_device:
+            sample["recipe"] = json.dumps({"method": recipe.method, "mode": recipe.mode, "params": recipe.params})
+        else:
+            sample["halftone"] = _chw(make_halftone(clean, recipe))
+        if self.labelled and label is not None:
+            sample["segmentation"] = torch.from_numpy(label.astype(np.int64))
+        return sample
+
+
+def make_halftone(clean: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """Halftone an RGB crop with ``recipe`` (then scan it), always returning ``H x W x 3``."""
+    out = halftone(clean, recipe.method, mode=recipe.mode, threads=1, **recipe.params).image
+    if out.ndim == 2:
+        out = np.repeat(out[..., None], 3, axis=2)
+    if recipe.scan is not None:
+        out = simulate_scan(out, recipe.scan, seed=recipe.scan_seed)
+    return out
+
+
+def rotate_pair(image: np.ndarray, label: np.ndarray | None, degrees: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rotate an image (bilinear) and its label (nearest) together about the centre."""
+    image = rotate(image, degrees)
+    if label is None:
+        return image, None
+    h, w = label.shape
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+    return image, cv2.warpAffine(label, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _chw(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))
