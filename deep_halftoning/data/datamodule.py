@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-import cv2
 import lightning as L
 import torch
 from torch.utils.data import DataLoader
@@ -15,10 +14,6 @@ from .ade20k import ClassMap
 from .mix import HalftoneMix
 from .pairs import PairDataset, PairSettings
 from .sources import build_records, drop_unreadable
-
-
-def _worker_init(worker_id: int) -> None:
-    cv2.setNumThreads(1)  # the DataLoader already runs one process per core
 
 
 class HalftoneDataModule(L.LightningDataModule):
@@ -126,7 +121,6 @@ class HalftoneDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers and self.num_workers > 0,
-            worker_init_fn=_worker_init,
         )
 
     def train_dataloader(self) -> DataLoader:

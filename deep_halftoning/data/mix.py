@@ -90,6 +90,7 @@ class HalftoneMix:
             raise ValueError(f"mix weights must be >= 0 with a positive sum, got {weights.tolist()}")
         self.entries = tuple(entries)
         self.probabilities = weights / weights.sum()
+        self._cumulative = np.cumsum(self.probabilities)
         self.scan = scan or ScanRanges()
         check = np.random.default_rng(0)
         for entry in self.entries:  # fail at start-up, naming the entry, not in a worker
@@ -124,7 +125,8 @@ class HalftoneMix:
 
     def sample(self, rng: np.random.Generator) -> Recipe:
         """Draw a method, its parameters and (maybe) scan settings."""
-        entry = self.entries[int(rng.choice(len(self.entries), p=self.probabilities))]
+        pick = int(np.searchsorted(self._cumulative, rng.random() * self._cumulative[-1], side="right"))
+        entry = self.entries[min(pick, len(self.entries) - 1)]
         mode = sample_value(entry.mode, rng)
         params = {name: sample_value(spec, rng) for name, spec in entry.params.items()}
         return Recipe(entry.method, mode, params, self.scan.sample(rng), int(rng.integers(0, 2**31)))

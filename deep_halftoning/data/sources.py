@@ -128,8 +128,8 @@ def ade20k_records(root: str | os.PathLike, split: str = "training") -> list[Rec
 
 
 def build_records(spec: Mapping) -> list[Record]:
-    """Records from a source spec: ``{kind: embedded|folder|list|ade20k, ...}``."""
-    spec = dict(spec)
+    """Records from a source spec: ``{kind: embedded|folder|list|ade20k, ...}``; ``null`` values are unset."""
+    spec = {key: value for key, value in spec.items() if value is not None}
     kind = spec.pop("kind", None)
     builders = {
         "embedded": lambda split="train": embedded_records(split),

@@ -83,12 +83,16 @@ class ScanSettings:
 
 
 def simulate_scan(image: np.ndarray, settings: ScanSettings = ScanSettings(), seed: int = 0) -> np.ndarray:  # noqa: B008
-    """Rotate, blur, texture, add noise and JPEG-compress, in the order a scan would."""
+    """Rotate, blur, texture, add noise and JPEG-compress, in the order a scan would (steps set to 0 are skipped)."""
     out = np.asarray(image, np.float32)
-    out = rotate(out, settings.rotation)
-    out = optical_blur(out, settings.blur_sigma)
-    out = paper_texture(out, settings.paper_strength, seed)
-    out = sensor_noise(out, settings.noise_sigma, seed + 1)
-    if settings.jpeg_quality is not None:
-        out = jpeg(out, settings.jpeg_quality)
-    return out
+    steps = (
+        (settings.rotation, lambda a: rotate(a, settings.rotation)),
+        (settings.blur_sigma, lambda a: optical_blur(a, settings.blur_sigma)),
+        (settings.paper_strength, lambda a: paper_texture(a, settings.paper_strength, seed)),
+        (settings.noise_sigma, lambda a: sensor_noise(a, settings.noise_sigma, seed + 1)),
+        (settings.jpeg_quality, lambda a: jpeg(a, settings.jpeg_quality)),
+    )
+    for amount, step in steps:
+        if amount:
+            out = step(out)
+    return out if out is not image else out.copy()

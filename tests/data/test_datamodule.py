@@ -1,0 +1,158 @@
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from torch.utils.data import default_collate
+
+from deep_halftoning.data import HalftoneDataModule
+from deep_halftoning.data.pairs import PairDataset
+from deep_halftoning.halftone import halftone
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+SMALL = ["data.crop_size=32", "data.samples_per_epoch=16", "data.val_samples=8", "data.batch_size=4",
+         "data.num_workers=0"]  # fmt: skip
+
+
+def make(recipe: str = "default", *overrides: str) -> HalftoneDataModule:
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose(overrides=[f"+data={recipe}", *SMALL, *overrides])
+    return instantiate(cfg.data, _convert_="all")
+
+
+def test_every_recipe_composes():
+    for recipe in ("default", "gpu"):
+        assert isinstance(make(recipe), HalftoneDataModule)
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        for recipe in ("folder", "ade20k"):
+            cfg = compose(overrides=[f"+data={recipe}"])
+            assert cfg.data.train_source.kind == recipe
+    with pytest.raises(Exception, match="crop_sise"), initialize_config_dir(str(CONF), version_base="1.3"):
+        compose(overrides=["+data=default", "data.crop_sise=3"])
+
+
+def test_batches_are_nchw_dicts():
+    dm = make()
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["halftone"].shape == (4, 3, 32, 32) and batch["clean"].shape == (4, 3, 32, 32)
+    assert batch["edges"].shape == (4, 1, 32, 32) and len(batch["method"]) == 4
+    assert all(batch[k].dtype == torch.float32 for k in ("halftone", "clean", "edges"))
+    assert len(dm.train_dataloader()) == 4 and len(dm.val_dataloader()) == 2
+
+
+def test_validation_identical_across_workers_and_epochs():
+    dm = make()
+    dm.setup("fit")
+    no_workers = [b["halftone"] for b in dm.val_dataloader()]
+    dm.num_workers = 2
+    dm.persistent_workers = False
+    for _ in range(2):  # two epochs
+        with_workers = [b["halftone"] for b in dm.val_dataloader()]
+        for a, b in zip(no_workers, with_workers, strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_training_workers_do_not_repeat_each_other():
+    dm = make("default", "data.samples_per_epoch=32")
+    dm.setup("fit")
+    dm.num_workers = 2
+    dm.persistent_workers = False
+    torch.manual_seed(0)
+    epoch1 = torch.cat([b["clean"] for b in dm.train_dataloader()])
+    epoch2 = torch.cat([b["clean"] for b in dm.train_dataloader()])
+    flat = torch.cat([epoch1, epoch2]).flatten(1)
+    assert torch.unique(flat, dim=0).shape[0] == flat.shape[0]  # no sample drawn twice
+
+
+def test_per_device_batch_follows_world_size():
+    dm = make("default", "data.batch_size=16")
+
+    class FakeTrainer:
+        world_size, global_rank = 4, 3
+
+    dm.trainer = FakeTrainer()
+    assert dm.per_device_batch_size == 4
+    dm.setup("fit")
+    assert dm.train_set.rank == 3
+    FakeTrainer.world_size = 3
+    with pytest.raises(ValueError, match="not divisible"):
+        _ = dm.per_device_batch_size
+
+
+def test_device_halftoning_matches_the_cpu_engine():
+    dm = make("gpu")
+    dm.setup("fit")
+    assert isinstance(dm.val_set, PairDataset) and dm.val_set.on_device
+    samples = [dm.val_set[i] for i in range(6)]
+    batch = dm.on_after_batch_transfer(default_collate(samples), 0)
+    import json
+
+    for sample, made in zip(samples, batch["halftone"], strict=True):
+        spec = json.loads(sample["recipe"])
+        clean = sample["clean"].permute(1, 2, 0).numpy()
+        expected = halftone(clean, spec["method"], mode=spec["mode"], **spec["params"]).image
+        expected = np.repeat(expected[..., None], 3, axis=2) if expected.ndim == 2 else expected
+        np.testing.assert_array_equal(made.permute(1, 2, 0).numpy(), expected)
+
+
+def test_configuration_errors():
+    # hydra wraps constructor errors; the message is ours
+    with pytest.raises(InstantiationException, match="halftone_on_device supports"):
+        make("default", "data.halftone_on_device=true")
+    with pytest.raises(InstantiationException, match="scan simulation"):
+        make("gpu", "data.halftone.scan.probability=0.5")
+    with pytest.raises(InstantiationException, match="class_map"):
+        make("default", "~data.train_source", "+data.train_source={kind: ade20k, root: x}")
+    dm = make("folder", "data.train_source.path=/nonexistent/photos", "data.val_source.path=/nonexistent/photos")
+    with pytest.raises(FileNotFoundError, match="/nonexistent/photos"):
+        dm.setup("fit")
+
+
+def test_ade20k_recipe_on_a_synthetic_tree(ade_tree):
+    root = str(ade_tree)
+    dm = make("ade20k", f"data.train_source.root={root}", f"data.val_source.root={root}")
+    dm.setup("fit")
+    assert dm.num_classes == 26
+    batch = next(iter(dm.val_dataloader()))
+    assert batch["segmentation"].shape == (4, 32, 32) and batch["segmentation"].dtype == torch.int64
+
+
+class _Probe(L.LightningModule):
+    """Checks what the stages will see: per-device batches with halftones on the device."""
+
+    def __init__(self, expected_batch: int) -> None:
+        super().__init__()
+        self.expected_batch = expected_batch
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def training_step(self, batch, batch_idx):
+        assert batch["halftone"].shape[0] == self.expected_batch
+        assert batch["halftone"].device == self.device
+        return (batch["halftone"].mean() - batch["clean"].mean()) ** 2 + self.weight.sum() ** 2
+
+    def validation_step(self, batch, batch_idx):
+        assert batch["halftone"].shape[1:] == batch["clean"].shape[1:]
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_lightning_fit_with_device_halftoning(tmp_path):
+    dm = make("gpu")
+    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=2, limit_val_batches=1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(_Probe(expected_batch=4), datamodule=dm)
+    assert trainer.global_step == 2
+
+
+def test_ddp_spawn_splits_the_global_batch(tmp_path):
+    dm = make("default", "data.batch_size=8")
+    trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_spawn", max_steps=2, limit_val_batches=1,
+                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(_Probe(expected_batch=4), datamodule=dm)

@@ -1,0 +1,60 @@
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from deep_halftoning.data.mix import HalftoneMix, sample_value
+from deep_halftoning.halftone import halftone
+
+
+def test_sample_value_forms():
+    rng = np.random.default_rng(0)
+    assert sample_value(3.5, rng) == 3.5
+    assert sample_value([7], rng) == 7
+    assert sample_value([[1, 2, 3, 4]], rng) == (1, 2, 3, 4)
+    ints = {sample_value({"low": 2, "high": 4}, rng) for _ in range(100)}
+    assert ints == {2, 3, 4}
+    floats = [sample_value({"low": 0.5, "high": 1.5}, rng) for _ in range(100)]
+    assert all(0.5 <= f <= 1.5 for f in floats) and len(set(floats)) == 100
+    with pytest.raises(ValueError, match="low"):
+        sample_value({"low": 2, "high": 1}, rng)
+    with pytest.raises(ValueError, match="range"):
+        sample_value({"min": 1}, rng)
+
+
+def test_weights_and_parameters():
+    mix = HalftoneMix.from_config(
+        [
+            {"method": "floyd-steinberg", "weight": 3, "params": {"serpentine": [False, True]}},
+            {"method": "am-cmyk", "weight": 1, "params": {"lpi": {"low": 60.0, "high": 120.0}}},
+        ],
+        {"probability": 0.5, "blur_sigma": {"low": 0.2, "high": 1.0}, "jpeg_quality": [None, 80]},
+    )
+    rng = np.random.default_rng(0)
+    recipes = [mix.sample(rng) for _ in range(2000)]
+    counts = Counter(r.method for r in recipes)
+    assert 0.7 < counts["floyd-steinberg"] / 2000 < 0.8
+    assert {r.params["serpentine"] for r in recipes if r.method == "floyd-steinberg"} == {False, True}
+    assert all(60 <= r.params["lpi"] <= 120 for r in recipes if r.method == "am-cmyk")
+    scanned = [r.scan for r in recipes if r.scan is not None]
+    assert 0.45 < len(scanned) / 2000 < 0.55 and {s.jpeg_quality for s in scanned} == {None, 80}
+    image = np.random.default_rng(1).random((16, 16, 3), dtype=np.float32)
+    for recipe in recipes[:20]:
+        halftone(image, recipe.method, mode=recipe.mode, **recipe.params)
+
+
+def test_config_errors_name_the_entry():
+    with pytest.raises(ValueError, match="unknown method"):
+        HalftoneMix.from_config([{"method": "nope"}])
+    with pytest.raises(ValueError, match="'bayer-8'.*no parameter 'lpi'"):
+        HalftoneMix.from_config([{"method": "bayer-8", "params": {"lpi": 3}}])
+    with pytest.raises(ValueError, match="modes must be among"):
+        HalftoneMix.from_config([{"method": "bayer-8", "mode": ["rgb", "lab"]}])
+    with pytest.raises(ValueError, match="allowed keys"):
+        HalftoneMix.from_config([{"method": "bayer-8", "wieght": 2}])
+    with pytest.raises(ValueError, match="weights"):
+        HalftoneMix.from_config([{"method": "bayer-8", "weight": 0}])
+    with pytest.raises(ValueError, match="at least one"):
+        HalftoneMix.from_config([])
+    with pytest.raises(ValueError, match="bad scan settings"):
+        HalftoneMix.from_config([{"method": "bayer-8"}], {"blurr": 1})

@@ -1,0 +1,114 @@
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from deep_halftoning.data.ade20k import ClassMap
+from deep_halftoning.data.mix import HalftoneMix
+from deep_halftoning.data.pairs import PairDataset, PairSettings
+from deep_halftoning.data.sources import ade20k_records, folder_records
+from deep_halftoning.data.targets import canny_edges
+
+MIX = HalftoneMix.from_config(
+    [
+        {"method": "floyd-steinberg", "mode": ["rgb", "cmyk"]},
+        {"method": "bayer-8"},
+        {"method": "am-cmyk", "params": {"lpi": {"low": 60.0, "high": 150.0}, "supersample": [2, 4]}},
+    ],
+    {"probability": 0.5, "blur_sigma": {"low": 0.3, "high": 1.0}, "rotation": {"low": -2.0, "high": 2.0},
+     "jpeg_quality": [None, 85]},
+)  # fmt: skip
+CLASSES = Path(__file__).resolve().parents[2] / "conf" / "data" / "ade20k_classes.yaml"
+SETTINGS = PairSettings(crop_size=32, scale_range=(0.7, 1.0))
+
+
+def _dataset(records, **kwargs) -> PairDataset:
+    return PairDataset(records, MIX, SETTINGS, kwargs.pop("length", 12), **kwargs)
+
+
+def test_sample_keys_shapes_and_ranges(photo_folder):
+    ds = _dataset(folder_records(photo_folder), deterministic=True)
+    for i in range(len(ds)):
+        sample = ds[i]
+        assert set(sample) == {"halftone", "clean", "edges", "method"}
+        for key, channels in (("halftone", 3), ("clean", 3), ("edges", 1)):
+            t = sample[key]
+            assert t.shape == (channels, 32, 32) and t.dtype == torch.float32
+            assert t.min() >= 0.0 and t.max() <= 1.0
+        assert set(torch.unique(sample["edges"]).tolist()) <= {0.0, 1.0}
+        assert sample["method"] in MIX.methods
+
+
+def test_edges_are_those_of_the_clean_crop(photo_folder):
+    ds = _dataset(folder_records(photo_folder), deterministic=True)
+    for i in range(6):
+        sample = ds[i]
+        clean = sample["clean"].permute(1, 2, 0).numpy()
+        np.testing.assert_array_equal(sample["edges"][0].numpy(), canny_edges(clean))
+
+
+def test_binary_methods_without_scan_stay_binary(photo_folder):
+    mix = HalftoneMix.from_config([{"method": "floyd-steinberg"}])
+    ds = PairDataset(folder_records(photo_folder), mix, SETTINGS, 4, deterministic=True)
+    assert set(torch.unique(ds[0]["halftone"]).tolist()) <= {0.0, 1.0}
+
+
+def test_validation_is_deterministic(photo_folder):
+    records = folder_records(photo_folder)
+    a, b = _dataset(records, deterministic=True, seed=5), _dataset(records, deterministic=True, seed=5)
+    for i in (0, 3, 7):
+        for key in ("halftone", "clean", "edges"):
+            torch.testing.assert_close(a[i][key], b[i][key], rtol=0, atol=0)
+    assert not torch.equal(a[0]["halftone"], _dataset(records, deterministic=True, seed=6)[0]["halftone"])
+
+
+def test_training_draws_are_fresh(photo_folder):
+    ds = _dataset(folder_records(photo_folder))
+    torch.manual_seed(0)
+    first = [ds[i]["clean"] for i in range(6)]
+    second = [ds[i]["clean"] for i in range(6)]
+    assert not any(torch.equal(x, y) for x, y in zip(first, second, strict=True))
+    ds.rank = 1
+    torch.manual_seed(0)
+    other_rank = [ds[i]["clean"] for i in range(6)]
+    assert not any(torch.equal(x, y) for x, y in zip(first, other_rank, strict=True))
+
+
+def test_tiny_and_grey_images(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((3, 2), 128, np.uint8)).save(tmp_path / "tiny.png")
+    Image.fromarray(np.full((1, 1, 3), 200, np.uint8)).save(tmp_path / "dot.png")
+    ds = _dataset(folder_records(tmp_path), deterministic=True, length=4)
+    for i in range(4):
+        assert ds[i]["clean"].shape == (3, 32, 32)
+
+
+def test_segmentation_from_ade20k(ade_tree):
+    class_map = ClassMap.from_mapping(OmegaConf.to_container(OmegaConf.load(CLASSES)))
+    ds = _dataset(ade20k_records(ade_tree, "training"), deterministic=True, class_map=class_map)
+    for i in range(len(ds)):
+        seg = ds[i]["segmentation"]
+        assert seg.shape == (32, 32) and seg.dtype == torch.int64
+        assert set(torch.unique(seg).tolist()) <= {0, 1, 2, 25, 255}  # wall, building, sky, other, ignore
+
+
+def test_files_that_break_later_are_skipped(photo_folder):
+    records = folder_records(photo_folder)
+    ds = _dataset(records, deterministic=True)
+    records[0].image.write_bytes(b"")  # breaks after set-up
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sample = ds[0]
+    assert sample["clean"].shape == (3, 32, 32)
+    assert any("skipping unreadable image" in str(w.message) for w in caught)
+
+
+def test_dataset_argument_checks(photo_folder):
+    with pytest.raises(ValueError, match="at least one"):
+        PairDataset([], MIX, SETTINGS, 4)
+    with pytest.raises(ValueError, match="length"):
+        PairDataset(folder_records(photo_folder), MIX, SETTINGS, 0)
