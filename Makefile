@@ -32,6 +32,7 @@ lint: $(STAMP)
 ## bench: the performance benchmarks; results land in experiments/results/
 bench: $(STAMP)
 	$(BIN)/python experiments/bench_halftone.py
+	$(BIN)/python experiments/bench_data.py
 
 ## demo: halftone the bundled sample photo with each preset into outputs/demo/
 demo: $(STAMP)
