@@ -1,0 +1,58 @@
+"""CoarseNet: a U-Net that learns the low-pass filter removing the halftone pattern."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .blocks import norm_layer, pad_to_multiple
+
+
+class CoarseNet(nn.Module):
+    """Encoder of 4x4 stride-2 convolutions (LeakyReLU 0.2, norm in the middle), transposed
+    convolutions back up with skip connections, and a final 3x3 convolution to RGB.
+
+    ``width=64`` and ``depth=5`` give the paper's 3-64-128-256-512-512 encoder (about
+    16.8 M parameters); ``width=16`` is the CPU-friendly lite network. Inputs of any
+    size are reflect-padded to a multiple of ``2**depth`` and cropped back.
+    """
+
+    def __init__(self, width: int = 64, depth: int = 5, max_width: int = 512, norm: str = "batch") -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        channels = [min(width * 2**i, max_width * width // 64) for i in range(depth)]
+        self.config = {"width": width, "depth": depth, "max_width": max_width, "norm": norm}
+        self.depth = depth
+        self.down = nn.ModuleList()
+        previous = 3
+        for i, c in enumerate(channels):
+            layers: list[nn.Module] = [nn.Conv2d(previous, c, 4, stride=2, padding=1, bias=i in (0, depth - 1))]
+            if 0 < i < depth - 1:
+                layers.append(norm_layer(norm, c))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            self.down.append(nn.Sequential(*layers))
+            previous = c
+        self.up = nn.ModuleList()
+        for i in reversed(range(depth)):
+            out = channels[i - 1] if i > 0 else width
+            in_ch = channels[i] if i == depth - 1 else channels[i] * 2
+            layers = [nn.ConvTranspose2d(in_ch, out, 4, stride=2, padding=1, bias=i == 0)]
+            if i > 0:
+                layers.append(norm_layer(norm, out))
+            layers.append(nn.ReLU(inplace=True))
+            self.up.append(nn.Sequential(*layers))
+        self.head = nn.Conv2d(width, 3, 3, padding=1)
+
+    def forward(self, halftone: torch.Tensor) -> torch.Tensor:
+        x, (h, w) = pad_to_multiple(halftone, 2**self.depth)
+        skips = []
+        for layer in self.down:
+            x = layer(x)
+            skips.append(x)
+        skips.pop()
+        for layer in self.up:
+            x = layer(x)
+            if skips:
+                x = torch.cat([x, skips.pop()], dim=1)
+        return self.head(x)[..., :h, :w]
