@@ -23,9 +23,7 @@ def local_gram(features: torch.Tensor, patch: int) -> torch.Tensor:
     return gram(tiles)
 
 
-def style_loss(
-    prediction: list[torch.Tensor], target: list[torch.Tensor], patch: int | None = None
-) -> torch.Tensor:
+def style_loss(prediction: list[torch.Tensor], target: list[torch.Tensor], patch: int | None = None) -> torch.Tensor:
     """Sum over scales of the L1 distance between Gram matrices (global, or per ``patch`` tile)."""
     total = prediction[0].new_zeros(())
     for i, (p, t) in enumerate(zip(prediction, target, strict=True)):

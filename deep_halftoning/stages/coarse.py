@@ -1,0 +1,67 @@
+"""CoarseStage: trains CoarseNet to remove the halftone pattern (L1 + global style loss)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from ..models import CoarseNet, build_features
+from ..models.losses import style_loss
+from .common import Stage
+
+
+def image_metrics() -> tuple[PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure]:
+    """PSNR (per-image, then averaged) and SSIM on images in [0, 1]."""
+    return PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)), StructuralSimilarityIndexMeasure(data_range=1.0)
+
+
+class CoarseStage(Stage):
+    network_names = ("coarse",)
+
+    def __init__(
+        self,
+        net: Mapping | None = None,
+        loss_weights: Mapping[str, float] | None = None,
+        features: str = "random",
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(optimizer, scheduler, **kwargs)
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])
+        self.coarse = CoarseNet(**dict(net or {}))
+        self.weights = {"l1": 50.0, "style": 1.0, **dict(loss_weights or {})}
+        self.features = build_features(features) if self.weights["style"] else None
+        self.psnr, self.ssim = image_metrics()
+
+    def forward(self, halftone: torch.Tensor) -> torch.Tensor:
+        return self.coarse(halftone)
+
+    def losses(self, prediction: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
+        terms = {"l1": F.l1_loss(prediction, clean)}
+        if self.features is not None:
+            terms["style"] = style_loss(self.features(prediction), self.features(clean))
+        terms["loss"] = sum(self.weights[k] * v for k, v in terms.items())
+        return terms
+
+    def training_step(self, batch, batch_idx):
+        batch = self.prepare_batch(batch)
+        terms = self.losses(self(batch["halftone"]), batch["clean"])
+        self.log_dict({f"train/{k}": v for k, v in terms.items()}, prog_bar=True, batch_size=len(batch["clean"]))
+        return terms["loss"]
+
+    def validation_step(self, batch, batch_idx):
+        batch = self.prepare_batch(batch)
+        prediction = self(batch["halftone"])
+        clean = batch["clean"]
+        terms = self.losses(prediction, clean)
+        self.psnr(prediction.float().clamp(0, 1), clean.float())
+        self.ssim(prediction.float().clamp(0, 1), clean.float())
+        n = len(clean)
+        self.log("val/loss", terms["loss"], batch_size=n, sync_dist=True)
+        self.log_dict({"val/psnr": self.psnr, "val/ssim": self.ssim}, prog_bar=True, batch_size=n)
+        if self.should_log_panel(batch_idx):
+            self.log_panel("val/panel", [batch["halftone"], prediction, clean])

@@ -1,0 +1,160 @@
+"""What every training stage shares: optimisers from config, checkpoints of networks, image panels."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import nn
+
+from ..models import NETWORKS
+
+CHECKPOINT_KEY = "deep_halftoning"
+
+
+def make_optimizer(factory: Callable | None, params, lr: float | None = None) -> torch.optim.Optimizer:
+    """An optimiser from a config partial (``_partial_: true``); Adam(lr=1e-4, betas=(0.5, 0.999)) by default."""
+    factory = factory or partial(torch.optim.Adam, lr=1e-4, betas=(0.5, 0.999))
+    return factory(params, lr=lr) if lr is not None else factory(params)
+
+
+def make_scheduler(factory: Callable | None, optimizer: torch.optim.Optimizer) -> dict | None:
+    """A per-epoch LR scheduler entry from a config partial, or ``None``."""
+    return None if factory is None else {"scheduler": factory(optimizer), "interval": "epoch"}
+
+
+def network_spec(net: nn.Module) -> dict:
+    """What a network is (its class and constructor config), stored with its weights."""
+    return {"class": type(net).__name__, "config": dict(getattr(net, "config", {}))}
+
+
+class ArchitectureMismatch(ValueError):
+    """A checkpoint's network does not match the one the stage builds."""
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def load_network(path: str | os.PathLike, name: str, into: nn.Module) -> None:
+    """Load network ``name`` of a stage checkpoint into ``into`` (``weights_only``; architecture checked)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    specs = checkpoint.get(CHECKPOINT_KEY, {}).get("networks", {})
+    if name not in specs:
+        raise ArchitectureMismatch(f"{path} holds no '{name}' network (it has: {', '.join(specs) or 'none'})")
+    saved, wanted = specs[name], network_spec(into)
+    saved_config = {k: _plain(v) for k, v in saved["config"].items()}
+    wanted_config = {k: _plain(v) for k, v in wanted["config"].items()}
+    if saved["class"] != wanted["class"] or saved_config != wanted_config:
+        differences = {
+            k: (saved_config.get(k), wanted_config.get(k))
+            for k in sorted(set(saved_config) | set(wanted_config))
+            if saved_config.get(k) != wanted_config.get(k)
+        }
+        raise ArchitectureMismatch(
+            f"{path}: '{name}' is a {saved['class']} that differs from the configured {wanted['class']} "
+            f"(checkpoint vs config: {differences}); make the network config match the stage that produced it"
+        )
+    prefix = f"{name}."
+    state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+    into.load_state_dict(state, strict=True)
+
+
+def freeze(net: nn.Module) -> nn.Module:
+    """No gradients and eval mode (BatchNorm statistics fixed)."""
+    net.requires_grad_(False)
+    return net.eval()
+
+
+class Stage(L.LightningModule):
+    """Base of the training stages: networks named in :attr:`network_names` are saved with their specs."""
+
+    network_names: tuple[str, ...] = ()
+    frozen_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        panel_every: int = 1,
+        panel_samples: int = 4,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.panel_every, self.panel_samples = panel_every, panel_samples
+        self.channels_last = channels_last
+        self.last_panel: dict[str, torch.Tensor] = {}
+
+    def setup(self, stage: str) -> None:
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def prepare_batch(self, batch: Mapping) -> dict:
+        """Batch tensors in the stage's memory format."""
+        if not self.channels_last:
+            return dict(batch)
+        return {k: v.contiguous(memory_format=torch.channels_last) if torch.is_tensor(v) and v.ndim == 4 else v
+                for k, v in batch.items()}  # fmt: skip
+
+    def train(self, mode: bool = True) -> Stage:
+        super().train(mode)
+        for name in self.frozen_names:  # frozen networks keep their BatchNorm statistics
+            getattr(self, name).eval()
+        return self
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint[CHECKPOINT_KEY] = {
+            "stage": type(self).__name__,
+            "networks": {name: network_spec(getattr(self, name)) for name in self.network_names},
+        }
+
+    def log_panel(self, name: str, columns: list[torch.Tensor]) -> None:
+        """Log an image grid (rows: samples; columns: the given N x 3 x H x W tensors) to image-capable loggers."""
+        from torchvision.utils import make_grid
+
+        n = min(self.panel_samples, columns[0].shape[0])
+        tiles = torch.stack([c[:n].detach().float().clamp(0, 1).cpu() for c in columns], dim=1).flatten(0, 1)
+        grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
+        self.last_panel[name] = grid
+        for logger in self.loggers:
+            if hasattr(logger, "log_image"):  # W&B
+                logger.log_image(key=name, images=[grid], step=self.global_step)
+            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
+                logger.experiment.add_image(name, grid, self.global_step)
+
+    def configure_optimizers(self):
+        """One optimiser (and scheduler) over the stage's single trained network."""
+        (name,) = self.network_names
+        optimizer = make_optimizer(self.optimizer_factory, getattr(self, name).parameters())
+        scheduler = make_scheduler(self.scheduler_factory, optimizer)
+        return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+    def should_log_panel(self, batch_idx: int) -> bool:
+        return batch_idx == 0 and self.panel_every > 0 and self.current_epoch % self.panel_every == 0
+
+
+def build_network(name: str, config: Mapping | None) -> nn.Module:
+    """A network from :data:`deep_halftoning.models.NETWORKS` with ``config`` as keyword arguments."""
+    return NETWORKS[name](**dict(config or {}))
+
+
+def segmentation_colours(num_classes: int, seed: int = 7) -> torch.Tensor:
+    """A fixed colour per class (``num_classes x 3``), for panels."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(num_classes, 3, generator=generator) * 0.8 + 0.2
+
+
+def colour_segmentation(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``N x H x W`` class indices to ``N x 3 x H x W`` colours; ignored pixels are black."""
+    palette = segmentation_colours(num_classes).to(labels.device)
+    valid = (labels >= 0) & (labels < num_classes)
+    colours = palette[labels.clamp(0, num_classes - 1)].permute(0, 3, 1, 2)
+    return colours * valid.unsqueeze(1)

@@ -1,0 +1,234 @@
+"""DetailsStage (DetailsNet with two discriminators) and JointStage (everything fine-tuned together)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.ade20k import IGNORE_INDEX
+from ..models import CoarseNet, DetailsNet, EdgeNet, ObjectNet, PatchDiscriminator, build_features
+from ..models.losses import balanced_bce, lsgan, style_loss
+from .coarse import image_metrics
+from .common import Stage, colour_segmentation, freeze, load_network, make_optimizer, make_scheduler
+
+UPSTREAM = {"coarse": "coarse", "edge": "edge", "object": "object_net"}
+
+
+class DetailsStage(Stage):
+    """Trains DetailsNet adversarially on top of CoarseNet, EdgeNet and (optionally) ObjectNet.
+
+    Manual optimisation: D1 (image only) and D2 (conditioned on halftone, output and
+    object maps) each take an LSGAN step with their own optimiser, then the generator
+    takes one on ``l1 * L1 + edge * BCE(EdgeNet(output), edges) + style * local Gram
+    + adv * LSGAN``. Upstream networks come from their stage checkpoints and are frozen,
+    unless ``upstream_lr`` gives them a learning rate (then they train along, in the
+    generator's optimiser).
+    """
+
+    def __init__(
+        self,
+        coarse_net: Mapping | None = None,
+        edge_net: Mapping | None = None,
+        object_net: Mapping | None = None,
+        details_net: Mapping | None = None,
+        discriminator: Mapping | None = None,
+        checkpoints: Mapping[str, str | None] | None = None,
+        use_edges: bool = True,
+        use_objects: bool = False,
+        upstream_lr: Mapping[str, float | None] | None = None,
+        loss_weights: Mapping[str, float] | None = None,
+        aux_weights: Mapping[str, float] | None = None,
+        features: str = "random",
+        style_patch: int = 16,
+        gradient_clip: float | None = 10.0,
+        optimizer: Callable | None = None,
+        d_optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(optimizer, scheduler, **kwargs)
+        self.save_hyperparameters(ignore=["optimizer", "d_optimizer", "scheduler"])
+        self.automatic_optimization = False
+        self.d_optimizer_factory = d_optimizer
+        self.use_edges, self.use_objects = use_edges, use_objects
+        self.coarse = CoarseNet(**dict(coarse_net or {}))
+        self.edge = EdgeNet(**dict(edge_net or {}))
+        object_channels = 0
+        if use_objects:
+            self.object_net = ObjectNet(**dict(object_net or {}))
+            object_channels = self.object_net.config["num_classes"]
+        details = {**dict(details_net or {}), "object_channels": object_channels, "use_edges": use_edges}
+        self.details = DetailsNet(**details)
+        disc = dict(discriminator or {})
+        self.d_image = PatchDiscriminator(in_channels=3, **disc)
+        self.d_cond = PatchDiscriminator(in_channels=6 + object_channels, **disc)
+        self.network_names = ("coarse", "edge", *(("object_net",) if use_objects else ()), "details", "d_image",
+                              "d_cond")  # fmt: skip
+        self.weights = {"l1": 100.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
+        self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
+        self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
+        self.features = build_features(features) if self.weights["style"] else None
+        self.style_patch, self.gradient_clip = style_patch, gradient_clip
+        self._load_upstream(dict(checkpoints or {}))
+        self.frozen_names = tuple(
+            attr for key, attr in UPSTREAM.items() if hasattr(self, attr) and self.upstream_lr[key] is None
+        )
+        for name in self.frozen_names:
+            freeze(getattr(self, name))
+        self.psnr, self.ssim = image_metrics()
+        self.coarse_psnr, _ = image_metrics()
+
+    def _load_upstream(self, checkpoints: dict) -> None:
+        for key, attr in UPSTREAM.items():
+            if not hasattr(self, attr):
+                continue
+            path = checkpoints.get(key)
+            if path:
+                load_network(path, attr, getattr(self, attr))
+            elif self.upstream_lr.get(key) is None:
+                warnings.warn(f"no {key} checkpoint given: the frozen {attr} network keeps random weights",
+                              stacklevel=3)  # fmt: skip
+
+    # --- the pipeline -------------------------------------------------------------------------
+    def upstream(self, halftone: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Coarse image, edge probabilities and object probabilities (when used) for a halftone."""
+        out = {"coarse": self.coarse(halftone)}
+        if self.use_edges:
+            out["edges"] = torch.sigmoid(self.edge(halftone))
+        if self.use_objects:
+            logits = self.object_net(halftone)
+            logits = logits[0] if isinstance(logits, tuple) else logits
+            out["object_logits"] = logits
+            out["objects"] = torch.softmax(logits, dim=1)
+        return out
+
+    def forward(self, halftone: torch.Tensor) -> torch.Tensor:
+        """The descreened image."""
+        parts = self.upstream(halftone)
+        return self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+
+    def _condition(self, halftone: torch.Tensor, image: torch.Tensor, parts: dict) -> list[torch.Tensor]:
+        return [halftone, image, *((parts["objects"],) if self.use_objects else ())]
+
+    # --- training -----------------------------------------------------------------------------
+    def _discriminator_step(self, optimizer, disc: nn.Module, real: list, fake: list) -> torch.Tensor:
+        self.toggle_optimizer(optimizer)
+        loss = 0.5 * (lsgan(disc(*real), True) + lsgan(disc(*fake), False))
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if self.gradient_clip:
+            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip, gradient_clip_algorithm="norm")
+        optimizer.step()
+        self.untoggle_optimizer(optimizer)
+        return loss.detach()
+
+    def generator_losses(self, batch: dict, parts: dict, output: torch.Tensor) -> dict[str, torch.Tensor]:
+        clean, halftone = batch["clean"], batch["halftone"]
+        terms = {"l1": F.l1_loss(output, clean)}
+        if self.weights["edge"]:
+            terms["edge"] = balanced_bce(self.edge(output), batch["edges"])
+        if self.features is not None:
+            terms["style"] = style_loss(self.features(output), self.features(clean), patch=self.style_patch)
+        terms["adv"] = lsgan(self.d_image(output), True) + lsgan(self.d_cond(*self._condition(halftone, output, parts)),
+                                                                 True)  # fmt: skip
+        total = sum(self.weights[k] * v for k, v in terms.items())
+        if self.aux_weights["coarse"]:
+            terms["aux_coarse"] = F.l1_loss(parts["coarse"], clean)
+        if self.aux_weights["edge"] and self.use_edges:
+            terms["aux_edge"] = balanced_bce(self.edge(halftone), batch["edges"])
+        if self.aux_weights["object"] and self.use_objects and "segmentation" in batch:
+            terms["aux_object"] = F.cross_entropy(parts["object_logits"], batch["segmentation"],
+                                                  ignore_index=IGNORE_INDEX)  # fmt: skip
+        for key in ("coarse", "edge", "object"):
+            if f"aux_{key}" in terms:
+                total = total + self.aux_weights[key] * terms[f"aux_{key}"]
+        terms["loss"] = total
+        return terms
+
+    def training_step(self, batch, batch_idx):
+        batch = self.prepare_batch(batch)
+        g_opt, d1_opt, d2_opt = self.optimizers()
+        halftone, clean = batch["halftone"], batch["clean"]
+        with torch.set_grad_enabled(any(self.upstream_lr[k] is not None for k in UPSTREAM)):
+            parts = self.upstream(halftone)
+        fake = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        detached = {k: v.detach() for k, v in parts.items()}
+        d1 = self._discriminator_step(d1_opt, self.d_image, [clean], [fake.detach()])
+        d2 = self._discriminator_step(
+            d2_opt,
+            self.d_cond,
+            self._condition(halftone, clean, detached),
+            self._condition(halftone, fake.detach(), detached),
+        )
+        self.toggle_optimizer(g_opt)
+        terms = self.generator_losses(batch, parts, fake)
+        g_opt.zero_grad(set_to_none=True)
+        self.manual_backward(terms["loss"])
+        if self.gradient_clip:
+            self.clip_gradients(g_opt, gradient_clip_val=self.gradient_clip, gradient_clip_algorithm="norm")
+        g_opt.step()
+        self.untoggle_optimizer(g_opt)
+        logged = {f"train/{k}": v.detach() for k, v in terms.items() if k != "loss"} | {"train/d1": d1, "train/d2": d2}
+        self.log_dict(logged, batch_size=len(clean))
+        self.log("train/loss", terms["loss"].detach(), prog_bar=True, batch_size=len(clean))
+
+    def on_train_epoch_end(self) -> None:
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+    def validation_step(self, batch, batch_idx):
+        batch = self.prepare_batch(batch)
+        halftone, clean = batch["halftone"], batch["clean"]
+        parts = self.upstream(halftone)
+        output = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        n = len(clean)
+        self.psnr(output.float().clamp(0, 1), clean.float())
+        self.ssim(output.float().clamp(0, 1), clean.float())
+        self.coarse_psnr(parts["coarse"].float().clamp(0, 1), clean.float())
+        self.log("val/loss", F.l1_loss(output, clean), batch_size=n, sync_dist=True)
+        self.log_dict({"val/psnr": self.psnr, "val/ssim": self.ssim, "val/coarse_psnr": self.coarse_psnr},
+                      prog_bar=True, batch_size=n)  # fmt: skip
+        if self.should_log_panel(batch_idx):
+            columns = [halftone, parts["coarse"], output, clean]
+            if self.use_edges:
+                columns.append(parts["edges"].expand(-1, 3, -1, -1))
+            if self.use_objects:
+                columns.append(colour_segmentation(parts["objects"].argmax(1), parts["objects"].shape[1]))
+            self.log_panel("val/panel", columns)
+
+    def configure_optimizers(self):
+        groups = [{"params": self.details.parameters()}]
+        for key, attr in UPSTREAM.items():
+            lr = self.upstream_lr[key]
+            if lr is not None and hasattr(self, attr):
+                groups.append({"params": getattr(self, attr).parameters(), "lr": lr})
+        g_opt = make_optimizer(self.optimizer_factory, groups)
+        d1_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_image.parameters())
+        d2_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_cond.parameters())
+        optimizers = [g_opt, d1_opt, d2_opt]
+        schedulers = [s for s in (make_scheduler(self.scheduler_factory, o) for o in optimizers) if s]
+        return optimizers, schedulers
+
+
+class JointStage(DetailsStage):
+    """Fine-tunes the whole pipeline end to end after stage-wise training.
+
+    Defaults: every upstream network trains with its own (smaller) learning rate and
+    keeps its own stage loss as an auxiliary term; any of them can be frozen by
+    setting its ``upstream_lr`` to ``None``.
+    """
+
+    def __init__(
+        self,
+        upstream_lr: Mapping[str, float | None] | None = None,
+        aux_weights: Mapping[str, float] | None = None,
+        **kwargs,
+    ) -> None:
+        lrs = {"coarse": 1e-5, "edge": 1e-5, "object": 1e-5, **dict(upstream_lr or {})}
+        aux = {"coarse": 50.0, "edge": 1.0, "object": 1.0, **dict(aux_weights or {})}
+        super().__init__(upstream_lr=lrs, aux_weights=aux, **kwargs)
