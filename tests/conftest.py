@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 
 @pytest.fixture
@@ -24,3 +27,41 @@ def smooth_rgb(rng: np.random.Generator) -> np.ndarray:
 def ramp() -> np.ndarray:
     """A horizontal grey ramp 0 -> 1, 64 x 256."""
     return np.tile(np.linspace(0.0, 1.0, 256, dtype=np.float32), (64, 1))
+
+
+def save_photo(path: Path, rng: np.random.Generator, size: tuple[int, int] = (48, 64)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    import cv2
+
+    small = rng.random((4, 5, 3), dtype=np.float32)
+    photo = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    Image.fromarray((photo * 255).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path, rng: np.random.Generator) -> Path:
+    root = tmp_path / "photos"
+    save_photo(root / "a.png", rng)
+    save_photo(root / "nested" / "b.jpg", rng, (70, 90))
+    save_photo(root / "nested" / "deeper" / "c.webp", rng, (40, 40))
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+@pytest.fixture
+def ade_tree(tmp_path: Path, rng: np.random.Generator) -> Path:
+    """A tiny ADEChallengeData2016 tree: 3 training and 2 validation images with annotations."""
+    root = tmp_path / "ADEChallengeData2016"
+    for split, count in (("training", 3), ("validation", 2)):
+        for i in range(count):
+            name = f"ADE_{split[:5]}_{i:08d}"
+            save_photo(root / "images" / split / f"{name}.jpg", rng, (60, 80))
+            labels = np.zeros((60, 80), np.uint8)  # 0 = unlabelled
+            labels[:20] = 1  # wall
+            labels[20:40, :40] = 26  # house -> building
+            labels[20:40, 40:] = 9  # windowpane -> other
+            labels[40:, :] = 3  # sky
+            (root / "annotations" / split).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(labels).save(root / "annotations" / split / f"{name}.png")
+    return root

@@ -36,10 +36,10 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int, norm: str = "batch") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect", bias=norm == "none"),
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="replicate", bias=norm == "none"),
             norm_layer(norm, channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect", bias=norm == "none"),
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="replicate", bias=norm == "none"),
             norm_layer(norm, channels),
         )
 

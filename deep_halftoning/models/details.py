@@ -29,10 +29,10 @@ class DetailsNet(nn.Module):
                        "blocks": blocks, "norm": norm}  # fmt: skip
         self.object_channels, self.use_edges = object_channels, use_edges
         self.body = nn.Sequential(
-            nn.Conv2d(details_in_channels(object_channels, use_edges), width, 3, padding=1, padding_mode="reflect"),
+            nn.Conv2d(details_in_channels(object_channels, use_edges), width, 3, padding=1, padding_mode="replicate"),
             nn.ReLU(inplace=True),
             *(ResidualBlock(width, norm) for _ in range(blocks)),
-            nn.Conv2d(width, 3, 3, padding=1, padding_mode="reflect"),
+            nn.Conv2d(width, 3, 3, padding=1, padding_mode="replicate"),
             nn.Tanh(),
         )
 

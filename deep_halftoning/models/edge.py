@@ -21,12 +21,12 @@ class EdgeNet(nn.Module):
         previous = 3
         for _ in range(layers):
             body += [
-                nn.Conv2d(previous, width, 5, padding=2, padding_mode="reflect", bias=norm == "none"),
+                nn.Conv2d(previous, width, 5, padding=2, padding_mode="replicate", bias=norm == "none"),
                 norm_layer(norm, width),
                 nn.ReLU(inplace=True),
             ]
             previous = width
-        body.append(nn.Conv2d(previous, 1, 3, padding=1, padding_mode="reflect"))
+        body.append(nn.Conv2d(previous, 1, 3, padding=1, padding_mode="replicate"))
         self.body = nn.Sequential(*body)
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,206 @@
+import warnings
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from deep_halftoning.stages import (
+    ArchitectureMismatch,
+    CoarseStage,
+    DetailsStage,
+    EdgeStage,
+    JointStage,
+    ObjectStage,
+    load_network,
+)
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+LITE_COARSE = {"width": 8, "depth": 3}
+LITE_EDGE = {"width": 8, "layers": 2}
+LITE = {"coarse_net": LITE_COARSE, "edge_net": LITE_EDGE, "details_net": {"width": 8, "blocks": 1},
+        "discriminator": {"width": 8, "layers": 2}}  # fmt: skip
+
+
+def datamodule(recipe: str = "default", *overrides: str):
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose(overrides=[f"+data={recipe}", "data.crop_size=32", "data.samples_per_epoch=8",
+                                 "data.val_samples=4", "data.batch_size=4", "data.num_workers=0", *overrides])  # fmt: skip
+    return instantiate(cfg.data, _convert_="all")
+
+
+def trainer(tmp_path, **kwargs) -> L.Trainer:
+    settings = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_progress_bar": False,
+                "enable_model_summary": False, "default_root_dir": tmp_path, "enable_checkpointing": False}  # fmt: skip
+    return L.Trainer(**(settings | kwargs))
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.mark.parametrize(
+    ("make", "metrics"),
+    [
+        (lambda: CoarseStage(net=LITE_COARSE), {"val/psnr", "val/ssim"}),
+        (lambda: EdgeStage(net=LITE_EDGE), {"val/f1", "val/ap"}),
+    ],
+)
+def test_fast_dev_run(tmp_path, make, metrics):
+    stage = make()
+    t = trainer(tmp_path, fast_dev_run=2)
+    t.fit(stage, datamodule=datamodule())
+    assert metrics <= set(t.callback_metrics)
+    assert stage.last_panel["val/panel"].shape[0] == 3
+
+
+def test_object_stage_on_labelled_data(tmp_path, ade_tree):
+    root = str(ade_tree)
+    stage = ObjectStage(net={"num_classes": 26, "backbone": "resnet18", "head_width": 16})
+    t = trainer(tmp_path, fast_dev_run=2)
+    t.fit(stage, datamodule=datamodule("ade20k", f"data.train_source.root={root}", f"data.val_source.root={root}"))
+    assert {"val/miou", "train/aux"} <= set(t.callback_metrics)
+    with pytest.raises(KeyError, match="labelled data"):
+        trainer(tmp_path, fast_dev_run=1).fit(ObjectStage(net={"backbone": "resnet18", "head_width": 16}),
+                                              datamodule=datamodule())  # fmt: skip
+
+
+@pytest.mark.parametrize("stage_class", [DetailsStage, JointStage])
+def test_gan_stages_train_and_validate(tmp_path, stage_class):
+    stage = stage_class(**LITE)
+    t = trainer(tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1)
+    t.fit(stage, datamodule=datamodule())
+    assert t.global_step == 6  # three optimiser steps per batch
+    assert {"val/psnr", "val/ssim", "val/coarse_psnr", "train/d1", "train/d2", "train/adv"} <= set(t.callback_metrics)
+    assert stage.last_panel["val/panel"].shape[0] == 3
+
+
+def _fixed_batch():
+    dm = datamodule()
+    dm.setup("fit")
+    return next(iter(dm.val_dataloader()))
+
+
+def _train_steps(stage, batch, steps: int) -> list[float]:
+    optimizer = stage.configure_optimizers()
+    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    losses = []
+    stage.train()
+    for _ in range(steps):
+        prediction = stage(batch["halftone"])
+        if isinstance(stage, CoarseStage):
+            loss = stage.losses(prediction, batch["clean"])["loss"]
+        else:
+            from deep_halftoning.models.losses import balanced_bce
+
+            loss = balanced_bce(prediction, batch["edges"])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    return losses
+
+
+def test_coarse_and_edge_really_learn():
+    torch.manual_seed(0)
+    batch = _fixed_batch()
+    for stage in (CoarseStage(net=LITE_COARSE, features="off"), EdgeStage(net={"width": 16, "layers": 3})):
+        stage.optimizer_factory = lambda params: torch.optim.Adam(params, lr=3e-3)
+        losses = _train_steps(stage, batch, 150)
+        assert min(losses[-10:]) < 0.5 * losses[0], type(stage).__name__
+
+
+def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
+    stage = DetailsStage(**LITE)
+    names = ("details", "d_image", "d_cond", "coarse", "edge")
+    before = {n: {k: v.clone() for k, v in getattr(stage, n).state_dict().items()} for n in names}
+    owners = {"details": None, "d_image": None, "d_cond": None}
+    changed_by_step: list[set[str]] = []
+
+    original = stage.configure_optimizers
+
+    def watched():
+        optimizers, schedulers = original()
+        for opt in optimizers:
+            step = opt.step
+
+            def wrapped(*args, _step=step, **kwargs):
+                snapshot = {n: [p.detach().clone() for p in getattr(stage, n).parameters()] for n in owners}
+                result = _step(*args, **kwargs)
+                changed_by_step.append({n for n in owners if any(not torch.equal(a, b) for a, b in
+                                        zip(snapshot[n], getattr(stage, n).parameters(), strict=True))})  # fmt: skip
+                return result
+
+            opt.step = wrapped
+        return optimizers, schedulers
+
+    stage.configure_optimizers = watched
+    trainer(tmp_path, max_steps=3, limit_val_batches=0).fit(stage, datamodule=datamodule())
+    assert changed_by_step == [{"d_image"}, {"d_cond"}, {"details"}]
+    for name in names:
+        same = all(torch.equal(before[name][k], v) for k, v in getattr(stage, name).state_dict().items())
+        assert same == (name in ("coarse", "edge")), name
+
+
+def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
+    coarse = CoarseStage(net=LITE_COARSE)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="coarse", save_last=False)
+    trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1, enable_checkpointing=True,
+            callbacks=[checkpoint]).fit(coarse, datamodule=datamodule())  # fmt: skip
+    path = tmp_path / "coarse.ckpt"
+    details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
+    for name, tensor in coarse.coarse.state_dict().items():
+        assert torch.equal(details.coarse.state_dict()[name], tensor), name
+    with pytest.raises(ArchitectureMismatch, match="width"):
+        DetailsStage(**(LITE | {"coarse_net": {"width": 16, "depth": 3}}), checkpoints={"coarse": str(path)})
+    with pytest.raises(ArchitectureMismatch, match="no 'edge' network"):
+        DetailsStage(**LITE, checkpoints={"edge": str(path)})
+    with pytest.raises(FileNotFoundError, match="missing.ckpt"):
+        load_network(tmp_path / "missing.ckpt", "coarse", coarse.coarse)
+    reloaded = CoarseStage.load_from_checkpoint(path, weights_only=True)
+    assert reloaded.hparams.net == LITE_COARSE
+
+
+def test_panels_go_to_image_loggers_only(tmp_path):
+    from lightning.pytorch.loggers import CSVLogger, Logger
+
+    class ImageLogger(Logger):
+        name, version = "images", 0
+        images: list = []
+
+        def log_metrics(self, metrics, step=None):
+            pass
+
+        def log_hyperparams(self, params, *args, **kwargs):
+            pass
+
+        def log_image(self, key, images, step=None):
+            self.images.append((key, images[0].shape))
+
+    image_logger = ImageLogger()
+    t = trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1,
+                logger=[CSVLogger(tmp_path), image_logger])  # fmt: skip
+    t.fit(CoarseStage(net=LITE_COARSE), datamodule=datamodule())
+    assert image_logger.images and image_logger.images[0][0] == "val/panel"
+
+
+def test_bf16_and_channels_last_on_cpu(tmp_path):
+    stage = CoarseStage(net=LITE_COARSE, channels_last=True)
+    trainer(tmp_path, fast_dev_run=1, precision="bf16-mixed").fit(stage, datamodule=datamodule())
+    assert stage.coarse.down[1][0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_details_gan_under_ddp_spawn(tmp_path):
+    """Two CPU processes (gloo): manual GAN optimisation with frozen networks is DDP-safe."""
+    stage = DetailsStage(**LITE)
+    t = trainer(
+        tmp_path, devices=2, strategy="ddp_spawn_find_unused_parameters_true", max_steps=3, limit_val_batches=1
+    )  # fmt: skip  (SyncBatchNorm needs GPUs: trainer sync_batchnorm=True there)
+    t.fit(stage, datamodule=datamodule("default", "data.batch_size=8"))
+    assert "val/psnr" in t.callback_metrics
