@@ -61,8 +61,14 @@ def throughput(loader: DataLoader, batches: int) -> tuple[float, Counter]:
 
 def datamodule(recipe: str, workers: int, batch: int):
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(overrides=[f"+data={recipe}", f"data.num_workers={workers}", f"data.batch_size={batch}",
-                                 "data.samples_per_epoch=1000000"])  # fmt: skip
+        cfg = compose(
+            overrides=[
+                f"+data={recipe}",
+                f"data.num_workers={workers}",
+                f"data.batch_size={batch}",
+                "data.samples_per_epoch=1000000",
+            ]
+        )
     dm = instantiate(cfg.data, _convert_="all")
     dm.setup("fit")
     return dm

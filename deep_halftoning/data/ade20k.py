@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: The 150 official SceneParsing classes (objectInfo150), in label order 1..150.
+# fmt: off
 ADE20K_CLASSES: tuple[str, ...] = (
     "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
     "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair",
@@ -32,7 +33,8 @@ ADE20K_CLASSES: tuple[str, ...] = (
     "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood", "sconce",
     "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate", "monitor",
     "bulletin board", "shower", "radiator", "glass", "clock", "flag",
-)  # fmt: skip
+)
+# fmt: on
 assert len(ADE20K_CLASSES) == 150 and len(set(ADE20K_CLASSES)) == 150
 
 IGNORE_INDEX = 255

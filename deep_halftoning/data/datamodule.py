@@ -102,13 +102,15 @@ class HalftoneDataModule(L.LightningDataModule):
         common = {"class_map": self.class_map, "on_device": self.halftone_on_device, "cache_mb": self.cache_mb}
         if stage in (None, "fit") and self.train_set is None:
             records = drop_unreadable(build_records(self.train_source))
-            self.train_set = PairDataset(records, self.mix, self.settings, self.samples_per_epoch,
-                                         seed=self.seed, **common)  # fmt: skip
+            self.train_set = PairDataset(
+                records, self.mix, self.settings, self.samples_per_epoch, seed=self.seed, **common
+            )
             self.train_set.rank = rank
         if stage in (None, "fit", "validate") and self.val_set is None:
             records = drop_unreadable(build_records(self.val_source))
-            self.val_set = PairDataset(records, self.mix, self.settings, self.val_samples,
-                                       deterministic=True, seed=self.seed + 1, **common)  # fmt: skip
+            self.val_set = PairDataset(
+                records, self.mix, self.settings, self.val_samples, deterministic=True, seed=self.seed + 1, **common
+            )
 
     def _loader(self, dataset: PairDataset | None, train: bool) -> DataLoader:
         if dataset is None:

@@ -111,8 +111,11 @@ class HalftoneMix:
             unknown = set(item) - {"method", "weight", "mode", "params"}
             if unknown or "method" not in item:
                 raise ValueError(f"mix entry {dict(item)}: needs 'method'; allowed keys weight, mode, params")
-            entries.append(MixEntry(item["method"], float(item.get("weight", 1.0)), item.get("mode"),
-                                    dict(item.get("params") or {})))  # fmt: skip
+            entries.append(
+                MixEntry(
+                    item["method"], float(item.get("weight", 1.0)), item.get("mode"), dict(item.get("params") or {})
+                )
+            )
         try:
             ranges = ScanRanges(**dict(scan or {}))
         except TypeError as err:

@@ -25,8 +25,13 @@ class DetailsNet(nn.Module):
         self, object_channels: int = 0, use_edges: bool = True, width: int = 64, blocks: int = 8, norm: str = "batch"
     ) -> None:
         super().__init__()
-        self.config = {"object_channels": object_channels, "use_edges": use_edges, "width": width,
-                       "blocks": blocks, "norm": norm}  # fmt: skip
+        self.config = {
+            "object_channels": object_channels,
+            "use_edges": use_edges,
+            "width": width,
+            "blocks": blocks,
+            "norm": norm,
+        }
         self.object_channels, self.use_edges = object_channels, use_edges
         self.body = nn.Sequential(
             nn.Conv2d(details_in_channels(object_channels, use_edges), width, 3, padding=1, padding_mode="replicate"),
@@ -66,8 +71,11 @@ class PatchDiscriminator(nn.Module):
         for i in range(1, layers + 1):
             out = width * min(2**i, 8)
             stride = 2 if i < layers else 1
-            body += [nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=norm == "none"),
-                     norm_layer(norm, out), nn.LeakyReLU(0.2, True)]  # fmt: skip
+            body += [
+                nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=norm == "none"),
+                norm_layer(norm, out),
+                nn.LeakyReLU(0.2, True),
+            ]
             channels = out
         body.append(nn.Conv2d(channels, 1, 4, stride=1, padding=1))
         self.body = nn.Sequential(*body)

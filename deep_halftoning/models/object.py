@@ -83,8 +83,14 @@ class ObjectNet(nn.Module):
             raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
         if pretrained not in ("none", "imagenet"):
             raise ValueError(f"pretrained must be 'none' or 'imagenet', got {pretrained!r}")
-        self.config = {"num_classes": num_classes, "backbone": backbone, "pretrained": pretrained,
-                       "bins": tuple(bins), "head_width": head_width, "dropout": dropout}  # fmt: skip
+        self.config = {
+            "num_classes": num_classes,
+            "backbone": backbone,
+            "pretrained": pretrained,
+            "bins": tuple(bins),
+            "head_width": head_width,
+            "dropout": dropout,
+        }
         build, weights, aux_channels, out_channels = BACKBONES[backbone]
         resnet = build(weights=None)
         if pretrained == "imagenet":

@@ -101,8 +101,10 @@ class Stage(L.LightningModule):
         """Batch tensors in the stage's memory format."""
         if not self.channels_last:
             return dict(batch)
-        return {k: v.contiguous(memory_format=torch.channels_last) if torch.is_tensor(v) and v.ndim == 4 else v
-                for k, v in batch.items()}  # fmt: skip
+        return {
+            k: v.contiguous(memory_format=torch.channels_last) if torch.is_tensor(v) and v.ndim == 4 else v
+            for k, v in batch.items()
+        }
 
     def train(self, mode: bool = True) -> Stage:
         super().train(mode)

@@ -66,8 +66,14 @@ class DetailsStage(Stage):
         disc = dict(discriminator or {})
         self.d_image = PatchDiscriminator(in_channels=3, **disc)
         self.d_cond = PatchDiscriminator(in_channels=6 + object_channels, **disc)
-        self.network_names = ("coarse", "edge", *(("object_net",) if use_objects else ()), "details", "d_image",
-                              "d_cond")  # fmt: skip
+        self.network_names = (
+            "coarse",
+            "edge",
+            *(("object_net",) if use_objects else ()),
+            "details",
+            "d_image",
+            "d_cond",
+        )
         self.weights = {"l1": 100.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
         self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
         self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
@@ -90,8 +96,9 @@ class DetailsStage(Stage):
             if path:
                 load_network(path, attr, getattr(self, attr))
             elif self.upstream_lr.get(key) is None:
-                warnings.warn(f"no {key} checkpoint given: the frozen {attr} network keeps random weights",
-                              stacklevel=3)  # fmt: skip
+                warnings.warn(
+                    f"no {key} checkpoint given: the frozen {attr} network keeps random weights", stacklevel=3
+                )
 
     # --- the pipeline -------------------------------------------------------------------------
     def upstream(self, halftone: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -133,16 +140,18 @@ class DetailsStage(Stage):
             terms["edge"] = balanced_bce(self.edge(output), batch["edges"])
         if self.features is not None:
             terms["style"] = style_loss(self.features(output), self.features(clean), patch=self.style_patch)
-        terms["adv"] = lsgan(self.d_image(output), True) + lsgan(self.d_cond(*self._condition(halftone, output, parts)),
-                                                                 True)  # fmt: skip
+        terms["adv"] = lsgan(self.d_image(output), True) + lsgan(
+            self.d_cond(*self._condition(halftone, output, parts)), True
+        )
         total = sum(self.weights[k] * v for k, v in terms.items())
         if self.aux_weights["coarse"]:
             terms["aux_coarse"] = F.l1_loss(parts["coarse"], clean)
         if self.aux_weights["edge"] and self.use_edges:
             terms["aux_edge"] = balanced_bce(self.edge(halftone), batch["edges"])
         if self.aux_weights["object"] and self.use_objects and "segmentation" in batch:
-            terms["aux_object"] = F.cross_entropy(parts["object_logits"], batch["segmentation"],
-                                                  ignore_index=IGNORE_INDEX)  # fmt: skip
+            terms["aux_object"] = F.cross_entropy(
+                parts["object_logits"], batch["segmentation"], ignore_index=IGNORE_INDEX
+            )
         for key in ("coarse", "edge", "object"):
             if f"aux_{key}" in terms:
                 total = total + self.aux_weights[key] * terms[f"aux_{key}"]
@@ -191,8 +200,11 @@ class DetailsStage(Stage):
         self.ssim(output.float().clamp(0, 1), clean.float())
         self.coarse_psnr(parts["coarse"].float().clamp(0, 1), clean.float())
         self.log("val/loss", F.l1_loss(output, clean), batch_size=n, sync_dist=True)
-        self.log_dict({"val/psnr": self.psnr, "val/ssim": self.ssim, "val/coarse_psnr": self.coarse_psnr},
-                      prog_bar=True, batch_size=n)  # fmt: skip
+        self.log_dict(
+            {"val/psnr": self.psnr, "val/ssim": self.ssim, "val/coarse_psnr": self.coarse_psnr},
+            prog_bar=True,
+            batch_size=n,
+        )
         if self.should_log_panel(batch_idx):
             columns = [halftone, parts["coarse"], output, clean]
             if self.use_edges:

@@ -59,8 +59,9 @@ class ObjectStage(Stage):
         logits = self(batch["halftone"])
         self.miou(logits.argmax(1), labels)
         n = len(labels)
-        self.log("val/loss", F.cross_entropy(logits, labels, ignore_index=self.ignore_index), batch_size=n,
-                 sync_dist=True)  # fmt: skip
+        self.log(
+            "val/loss", F.cross_entropy(logits, labels, ignore_index=self.ignore_index), batch_size=n, sync_dist=True
+        )
         self.log("val/miou", self.miou, prog_bar=True, batch_size=n)
         if self.should_log_panel(batch_idx):
             predicted = colour_segmentation(logits.argmax(1), self.num_classes)

@@ -14,8 +14,13 @@ from deep_halftoning.data.pairs import PairDataset
 from deep_halftoning.halftone import halftone
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
-SMALL = ["data.crop_size=32", "data.samples_per_epoch=16", "data.val_samples=8", "data.batch_size=4",
-         "data.num_workers=0"]  # fmt: skip
+SMALL = [
+    "data.crop_size=32",
+    "data.samples_per_epoch=16",
+    "data.val_samples=8",
+    "data.batch_size=4",
+    "data.num_workers=0",
+]
 
 
 def make(recipe: str = "default", *overrides: str) -> HalftoneDataModule:
@@ -144,15 +149,31 @@ class _Probe(L.LightningModule):
 
 def test_lightning_fit_with_device_halftoning(tmp_path):
     dm = make("gpu")
-    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=2, limit_val_batches=1, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=2,
+        limit_val_batches=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        default_root_dir=tmp_path,
+    )
     trainer.fit(_Probe(expected_batch=4), datamodule=dm)
     assert trainer.global_step == 2
 
 
 def test_ddp_spawn_splits_the_global_batch(tmp_path):
     dm = make("default", "data.batch_size=8")
-    trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_spawn", max_steps=2, limit_val_batches=1,
-                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        default_root_dir=tmp_path)  # fmt: skip
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp_spawn",
+        max_steps=2,
+        limit_val_batches=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        default_root_dir=tmp_path,
+    )
     trainer.fit(_Probe(expected_batch=4), datamodule=dm)

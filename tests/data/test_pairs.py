@@ -18,9 +18,13 @@ MIX = HalftoneMix.from_config(
         {"method": "bayer-8"},
         {"method": "am-cmyk", "params": {"lpi": {"low": 60.0, "high": 150.0}, "supersample": [2, 4]}},
     ],
-    {"probability": 0.5, "blur_sigma": {"low": 0.3, "high": 1.0}, "rotation": {"low": -2.0, "high": 2.0},
-     "jpeg_quality": [None, 85]},
-)  # fmt: skip
+    {
+        "probability": 0.5,
+        "blur_sigma": {"low": 0.3, "high": 1.0},
+        "rotation": {"low": -2.0, "high": 2.0},
+        "jpeg_quality": [None, 85],
+    },
+)
 CLASSES = Path(__file__).resolve().parents[2] / "conf" / "data" / "ade20k_classes.yaml"
 SETTINGS = PairSettings(crop_size=32, scale_range=(0.7, 1.0))
 

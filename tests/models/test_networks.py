@@ -77,8 +77,11 @@ def test_discriminators_score_patches():
 
 
 def test_state_dict_round_trip():
-    for make in (lambda: CoarseNet(width=8, depth=3), lambda: EdgeNet(width=8, layers=2),
-                 lambda: DetailsNet(width=8, blocks=1)):  # fmt: skip
+    for make in (
+        lambda: CoarseNet(width=8, depth=3),
+        lambda: EdgeNet(width=8, layers=2),
+        lambda: DetailsNet(width=8, blocks=1),
+    ):
         a, b = make(), make()
         b.load_state_dict(a.state_dict())
         for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):

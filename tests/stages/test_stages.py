@@ -21,20 +21,40 @@ from deep_halftoning.stages import (
 CONF = Path(__file__).resolve().parents[2] / "conf"
 LITE_COARSE = {"width": 8, "depth": 3}
 LITE_EDGE = {"width": 8, "layers": 2}
-LITE = {"coarse_net": LITE_COARSE, "edge_net": LITE_EDGE, "details_net": {"width": 8, "blocks": 1},
-        "discriminator": {"width": 8, "layers": 2}}  # fmt: skip
+LITE = {
+    "coarse_net": LITE_COARSE,
+    "edge_net": LITE_EDGE,
+    "details_net": {"width": 8, "blocks": 1},
+    "discriminator": {"width": 8, "layers": 2},
+}
 
 
 def datamodule(recipe: str = "default", *overrides: str):
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(overrides=[f"+data={recipe}", "data.crop_size=32", "data.samples_per_epoch=8",
-                                 "data.val_samples=4", "data.batch_size=4", "data.num_workers=0", *overrides])  # fmt: skip
+        cfg = compose(
+            overrides=[
+                f"+data={recipe}",
+                "data.crop_size=32",
+                "data.samples_per_epoch=8",
+                "data.val_samples=4",
+                "data.batch_size=4",
+                "data.num_workers=0",
+                *overrides,
+            ]
+        )
     return instantiate(cfg.data, _convert_="all")
 
 
 def trainer(tmp_path, **kwargs) -> L.Trainer:
-    settings = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_progress_bar": False,
-                "enable_model_summary": False, "default_root_dir": tmp_path, "enable_checkpointing": False}  # fmt: skip
+    settings = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "logger": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "default_root_dir": tmp_path,
+        "enable_checkpointing": False,
+    }
     return L.Trainer(**(settings | kwargs))
 
 
@@ -67,8 +87,9 @@ def test_object_stage_on_labelled_data(tmp_path, ade_tree):
     t.fit(stage, datamodule=datamodule("ade20k", f"data.train_source.root={root}", f"data.val_source.root={root}"))
     assert {"val/miou", "train/aux"} <= set(t.callback_metrics)
     with pytest.raises(KeyError, match="labelled data"):
-        trainer(tmp_path, fast_dev_run=1).fit(ObjectStage(net={"backbone": "resnet18", "head_width": 16}),
-                                              datamodule=datamodule())  # fmt: skip
+        trainer(tmp_path, fast_dev_run=1).fit(
+            ObjectStage(net={"backbone": "resnet18", "head_width": 16}), datamodule=datamodule()
+        )
 
 
 @pytest.mark.parametrize("stage_class", [DetailsStage, JointStage])
@@ -133,8 +154,16 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
             def wrapped(*args, _step=step, **kwargs):
                 snapshot = {n: [p.detach().clone() for p in getattr(stage, n).parameters()] for n in owners}
                 result = _step(*args, **kwargs)
-                changed_by_step.append({n for n in owners if any(not torch.equal(a, b) for a, b in
-                                        zip(snapshot[n], getattr(stage, n).parameters(), strict=True))})  # fmt: skip
+                changed_by_step.append(
+                    {
+                        n
+                        for n in owners
+                        if any(
+                            not torch.equal(a, b)
+                            for a, b in zip(snapshot[n], getattr(stage, n).parameters(), strict=True)
+                        )
+                    }
+                )
                 return result
 
             opt.step = wrapped
@@ -151,8 +180,14 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
 def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
     coarse = CoarseStage(net=LITE_COARSE)
     checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="coarse", save_last=False)
-    trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1, enable_checkpointing=True,
-            callbacks=[checkpoint]).fit(coarse, datamodule=datamodule())  # fmt: skip
+    trainer(
+        tmp_path,
+        max_epochs=1,
+        limit_train_batches=1,
+        limit_val_batches=1,
+        enable_checkpointing=True,
+        callbacks=[checkpoint],
+    ).fit(coarse, datamodule=datamodule())
     path = tmp_path / "coarse.ckpt"
     details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
     for name, tensor in coarse.coarse.state_dict().items():
@@ -184,8 +219,9 @@ def test_panels_go_to_image_loggers_only(tmp_path):
             self.images.append((key, images[0].shape))
 
     image_logger = ImageLogger()
-    t = trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1,
-                logger=[CSVLogger(tmp_path), image_logger])  # fmt: skip
+    t = trainer(
+        tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=[CSVLogger(tmp_path), image_logger]
+    )
     t.fit(CoarseStage(net=LITE_COARSE), datamodule=datamodule())
     assert image_logger.images and image_logger.images[0][0] == "val/panel"
 
@@ -197,10 +233,11 @@ def test_bf16_and_channels_last_on_cpu(tmp_path):
 
 
 def test_details_gan_under_ddp_spawn(tmp_path):
-    """Two CPU processes (gloo): manual GAN optimisation with frozen networks is DDP-safe."""
+    """Two CPU processes (gloo): manual GAN optimisation with frozen networks is DDP-safe.
+
+    (SyncBatchNorm needs GPUs; there, pass ``sync_batchnorm=True`` to the trainer.)
+    """
     stage = DetailsStage(**LITE)
-    t = trainer(
-        tmp_path, devices=2, strategy="ddp_spawn_find_unused_parameters_true", max_steps=3, limit_val_batches=1
-    )  # fmt: skip  (SyncBatchNorm needs GPUs: trainer sync_batchnorm=True there)
+    t = trainer(tmp_path, devices=2, strategy="ddp_spawn_find_unused_parameters_true", max_steps=3, limit_val_batches=1)
     t.fit(stage, datamodule=datamodule("default", "data.batch_size=8"))
     assert "val/psnr" in t.callback_metrics
