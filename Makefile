@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE :=
 export WANDB_MODE ?= offline
 
-.PHONY: venv test test-all lint bench demo clean
+.PHONY: venv test test-all lint bench demo train-stage train-joint train-all sweep clean
+
+STAGE ?= coarse
+ARGS ?=
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +40,23 @@ bench: $(STAMP)
 ## demo: halftone the bundled sample photo with each preset into outputs/demo/
 demo: $(STAMP)
 	$(BIN)/python -m deep_halftoning.demo outputs/demo
+
+## train-stage: train one stage on the embedded photos, e.g. make train-stage STAGE=details ARGS="trainer.max_epochs=3"
+train-stage: $(STAMP)
+	$(BIN)/python -m deep_halftoning.train experiment=$(STAGE) $(ARGS)
+
+## train-joint: fine-tune the whole pipeline after the stage-wise recipe
+train-joint: $(STAMP)
+	$(BIN)/python -m deep_halftoning.train experiment=joint $(ARGS)
+
+## train-all: the stage-wise recipe on the embedded photos (coarse, edge, details), then joint fine-tuning
+train-all: $(STAMP)
+	for stage in coarse edge details joint; do \
+		$(BIN)/python -m deep_halftoning.train experiment=$$stage $(ARGS) || exit 1; done
+
+## sweep: Optuna search over the details stage (override with ARGS, e.g. hydra.sweeper.n_trials=4)
+sweep: $(STAMP)
+	$(BIN)/python -m deep_halftoning.train --multirun experiment=details hparams_search=details_optuna $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache outputs

@@ -65,6 +65,7 @@ def _halftone(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deep-halftoning", description="Halftone, descreen and rescreen images.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("train", help="train a stage: deep-halftoning train experiment=coarse [hydra overrides]")
 
     methods = sub.add_parser("methods", help="list the halftoning methods and their parameters")
     methods.add_argument("--json", action="store_true", help="machine-readable output")
@@ -108,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (2 on bad input, with a one-line message)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:  # Hydra parses its own overrides
+        from .train import run
+
+        run(argv[1:])
+        return 0
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from ..halftone.torch_ops import TORCH_METHODS, halftone_torch
 from .ade20k import ClassMap
+from .augment import SMALL_IMAGE_POLICIES
 from .mix import HalftoneMix
 from .pairs import PairDataset, PairSettings
 from .sources import build_records, drop_unreadable
@@ -49,6 +50,9 @@ class HalftoneDataModule(L.LightningDataModule):
         cache_mb: float = 1024,
     ) -> None:
         super().__init__()
+        _check_settings(crop_size=crop_size, batch_size=batch_size, samples_per_epoch=samples_per_epoch,
+                        val_samples=val_samples, num_workers=num_workers, scale_range=scale_range,
+                        small_images=small_images)  # fmt: skip
         self.train_source, self.val_source = dict(train_source), dict(val_source)
         self.mix = HalftoneMix.from_config(halftone.get("methods", ()), halftone.get("scan"))
         self.settings = PairSettings(
@@ -135,6 +139,20 @@ class HalftoneDataModule(L.LightningDataModule):
         if "recipe" in batch and "halftone" not in batch:
             batch["halftone"] = halftone_on_device(batch["clean"], batch["recipe"])
         return batch
+
+
+def _check_settings(**settings) -> None:
+    """Name the setting when a value cannot work (before anything is built)."""
+    for name in ("crop_size", "batch_size", "samples_per_epoch", "val_samples"):
+        if not isinstance(settings[name], int) or settings[name] < 1:
+            raise ValueError(f"data.{name} must be a positive integer, got {settings[name]!r}")
+    if not isinstance(settings["num_workers"], int) or settings["num_workers"] < 0:
+        raise ValueError(f"data.num_workers must be an integer >= 0, got {settings['num_workers']!r}")
+    low, high = settings["scale_range"]
+    if not 0 < low <= high:
+        raise ValueError(f"data.scale_range must be [low, high] with 0 < low <= high, got {settings['scale_range']}")
+    if settings["small_images"] not in SMALL_IMAGE_POLICIES:
+        raise ValueError(f"data.small_images must be one of {SMALL_IMAGE_POLICIES}, got {settings['small_images']!r}")
 
 
 def halftone_on_device(clean: torch.Tensor, recipes: Sequence[str]) -> torch.Tensor:

@@ -89,6 +89,9 @@ class DetailsStage(Stage):
         self.coarse_psnr, _ = image_metrics()
 
     def _load_upstream(self, checkpoints: dict) -> None:
+        if checkpoints.get("details"):  # resume the GAN (joint fine-tuning starts from the details stage)
+            for attr in ("details", "d_image", "d_cond"):
+                load_network(checkpoints["details"], attr, getattr(self, attr))
         for key, attr in UPSTREAM.items():
             if not hasattr(self, attr):
                 continue

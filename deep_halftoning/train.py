@@ -1,0 +1,183 @@
+"""Train a stage: ``python -m deep_halftoning.train experiment=coarse [overrides...]``.
+
+Composes ``conf/train.yaml`` with Hydra, builds the data module, the stage, the
+loggers and callbacks, trains, publishes the stage's best and last checkpoints
+to ``outputs/<stage>/`` for the next stage, and prints where everything is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import hydra
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+#: The networks each stage needs from earlier stages (``use_objects`` adds ``object``).
+UPSTREAM_NEEDS = {"details": ("coarse", "edge"), "joint": ("coarse", "edge", "details")}
+
+
+class MissingCheckpoint(FileNotFoundError):
+    """A stage needs the checkpoint of an earlier stage that has not been trained."""
+
+
+def wandb_offline() -> bool:
+    """Online only when asked (``WANDB_MODE=online``) or logged in (API key or netrc entry)."""
+    mode = os.environ.get("WANDB_MODE", "").lower()
+    if mode in ("online", "run"):
+        return False
+    if mode in ("offline", "dryrun", "disabled"):
+        return True
+    if os.environ.get("WANDB_API_KEY"):
+        return False
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    return not (netrc.is_file() and "api.wandb.ai" in netrc.read_text(errors="ignore"))
+
+
+if not OmegaConf.has_resolver("wandb_offline"):
+    OmegaConf.register_new_resolver("wandb_offline", wandb_offline)
+
+
+def check_upstream(cfg: DictConfig) -> None:
+    """Fail early, naming the ``make`` command, when an earlier stage's checkpoint is missing."""
+    stage = cfg.model.stage
+    needs = list(UPSTREAM_NEEDS.get(stage, ()))
+    if cfg.model.module.get("use_objects", False):
+        needs.append("object")
+    for key in needs:
+        path = cfg.model.module.checkpoints.get(key)
+        if path is not None and not Path(path).is_file():
+            raise MissingCheckpoint(
+                f"the {stage} stage needs the {key} checkpoint {path}, which does not exist: run "
+                f"`make train-stage STAGE={key}` first, or set model.module.checkpoints.{key}=PATH "
+                "(null starts that network from random weights)"
+            )
+
+
+def resolve_ckpt_path(cfg: DictConfig) -> str | None:
+    """``ckpt_path``: a file, or ``last`` for the newest ``last.ckpt`` among this stage's runs."""
+    wanted = cfg.get("ckpt_path")
+    if wanted in (None, ""):
+        return None
+    if wanted != "last":
+        if not Path(wanted).is_file():
+            raise FileNotFoundError(f"ckpt_path {wanted} does not exist")
+        return str(wanted)
+    runs = Path(cfg.paths.stage_dir) / "runs"
+    candidates = sorted(runs.glob("*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise FileNotFoundError(f"ckpt_path=last: no last.ckpt under {runs}/*/checkpoints/")
+    return str(candidates[-1])
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def publish_checkpoints(checkpoint_dir: Path, stage_dir: Path) -> dict[str, Path]:
+    """Copy the run's best and last checkpoints to ``stage_dir/{best,last}.ckpt`` (what later stages read)."""
+    last = checkpoint_dir / "last.ckpt"
+    ranked = sorted((p for p in checkpoint_dir.glob("*.ckpt") if not p.name.startswith("last")),
+                    key=lambda p: p.stat().st_mtime)  # fmt: skip
+    published = {}
+    for name, source in (("best", ranked[-1] if ranked else last), ("last", last)):
+        if source.is_file():
+            _copy_atomically(source, stage_dir / f"{name}.ckpt")
+            published[name] = stage_dir / f"{name}.ckpt"
+    return published
+
+
+def _loggers(cfg: DictConfig) -> list:
+    return [instantiate(conf) for conf in (cfg.get("logger") or {}).values() if conf is not None]
+
+
+def _callbacks(cfg: DictConfig, have_logger: bool) -> list:
+    return [instantiate(conf) for name, conf in (cfg.get("callbacks") or {}).items()
+            if conf is not None and (have_logger or name != "lr_monitor")]  # fmt: skip
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Run one stage as configured; returns the optimised metric (for sweeps)."""
+    output_dir = Path(cfg.paths.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WANDB_DIR", str(output_dir))
+    os.environ.setdefault("WANDB_CACHE_DIR", str(output_dir / ".wandb-cache"))
+    L.seed_everything(cfg.seed, workers=True)
+    check_upstream(cfg)
+    ckpt_path = resolve_ckpt_path(cfg)
+    datamodule = instantiate(cfg.data, _convert_="all")
+    datamodule.setup("fit")  # a missing folder or bad file fails here, before any training
+    model = instantiate(cfg.model.module, _convert_="all")
+    loggers = _loggers(cfg)
+    trainer = instantiate(cfg.trainer, callbacks=_callbacks(cfg, bool(loggers)), logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    finally:
+        _finish_wandb(loggers)
+    metric = trainer.callback_metrics.get(cfg.optimized_metric)
+    if trainer.is_global_zero:
+        published = publish_checkpoints(output_dir / "checkpoints", Path(cfg.paths.stage_dir))
+        _print_summary(cfg, metric, published, output_dir, loggers)
+    return None if metric is None else float(metric)
+
+
+def _finish_wandb(loggers: list) -> None:
+    """Close the W&B run, so the next job of a sweep gets its own."""
+    if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+        import wandb
+
+        wandb.finish()
+
+
+def _print_summary(cfg: DictConfig, metric, published: dict, output_dir: Path, loggers: list) -> None:
+    lines = [f"\nFinished the {cfg.model.stage} stage."]
+    if metric is not None:
+        lines.append(f"  {cfg.optimized_metric} = {float(metric):.4f} (last validation)")
+    for name, path in published.items():
+        lines.append(f"  {name} checkpoint: {path}")
+    lines.append(f"  run folder: {output_dir}")
+    for logger in loggers:
+        kind = type(logger).__name__
+        if kind == "WandbLogger":
+            offline = sorted(Path(output_dir).glob("wandb/offline-run-*"))
+            hint = f"wandb sync {offline[-1]}" if offline else "see the W&B project page"
+            lines.append(f"  W&B: {hint}")
+        elif kind == "CSVLogger":
+            lines.append(f"  metrics: {logger.log_dir}/metrics.csv")
+    print("\n".join(lines), flush=True)
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    """Hydra entry point (also used by ``--multirun`` sweeps)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        return train(cfg)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry for ``deep-halftoning train ...``: Hydra reads ``sys.argv``."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    main()
+
+
+if __name__ == "__main__":
+    main()
