@@ -92,8 +92,9 @@ def _copy_atomically(source: Path, target: Path) -> None:
 def publish_checkpoints(checkpoint_dir: Path, stage_dir: Path) -> dict[str, Path]:
     """Copy the run's best and last checkpoints to ``stage_dir/{best,last}.ckpt`` (what later stages read)."""
     last = checkpoint_dir / "last.ckpt"
-    ranked = sorted((p for p in checkpoint_dir.glob("*.ckpt") if not p.name.startswith("last")),
-                    key=lambda p: p.stat().st_mtime)  # fmt: skip
+    ranked = sorted(
+        (p for p in checkpoint_dir.glob("*.ckpt") if not p.name.startswith("last")), key=lambda p: p.stat().st_mtime
+    )
     published = {}
     for name, source in (("best", ranked[-1] if ranked else last), ("last", last)):
         if source.is_file():
@@ -107,8 +108,11 @@ def _loggers(cfg: DictConfig) -> list:
 
 
 def _callbacks(cfg: DictConfig, have_logger: bool) -> list:
-    return [instantiate(conf) for name, conf in (cfg.get("callbacks") or {}).items()
-            if conf is not None and (have_logger or name != "lr_monitor")]  # fmt: skip
+    return [
+        instantiate(conf)
+        for name, conf in (cfg.get("callbacks") or {}).items()
+        if conf is not None and (have_logger or name != "lr_monitor")
+    ]
 
 
 def train(cfg: DictConfig) -> float | None:

@@ -16,12 +16,26 @@ from deep_halftoning import train as train_module
 from deep_halftoning.train import CONF_DIR, MissingCheckpoint, train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
-SMALL_DATA = ["data.crop_size=32", "data.batch_size=4", "data.samples_per_epoch=8", "data.val_samples=4",
-              "data.num_workers=0", "data.persistent_workers=false"]  # fmt: skip
-SMALL_NETS = ["networks.coarse.width=8", "networks.coarse.depth=3", "networks.edge.width=8",
-              "networks.edge.layers=2", "networks.details.width=8", "networks.details.blocks=1",
-              "networks.discriminator.width=8", "networks.discriminator.layers=2",
-              "networks.object.backbone=resnet18", "networks.object.head_width=16"]  # fmt: skip
+SMALL_DATA = [
+    "data.crop_size=32",
+    "data.batch_size=4",
+    "data.samples_per_epoch=8",
+    "data.val_samples=4",
+    "data.num_workers=0",
+    "data.persistent_workers=false",
+]
+SMALL_NETS = [
+    "networks.coarse.width=8",
+    "networks.coarse.depth=3",
+    "networks.edge.width=8",
+    "networks.edge.layers=2",
+    "networks.details.width=8",
+    "networks.details.blocks=1",
+    "networks.discriminator.width=8",
+    "networks.discriminator.layers=2",
+    "networks.object.backbone=resnet18",
+    "networks.object.head_width=16",
+]
 
 
 def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):
@@ -33,8 +47,7 @@ def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):
 
 
 def run_stage(tmp_path: Path, experiment: str, *overrides: str, run: str = "run"):
-    cfg = make_cfg(tmp_path, f"experiment={experiment}", "trainer=cpu", *SMALL_DATA, *SMALL_NETS, *overrides,
-                   run=run)  # fmt: skip
+    cfg = make_cfg(tmp_path, f"experiment={experiment}", "trainer=cpu", *SMALL_DATA, *SMALL_NETS, *overrides, run=run)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return cfg, train(cfg)
@@ -50,12 +63,24 @@ def test_every_experiment_composes(tmp_path, experiment):
 
 
 def test_trainer_logger_and_debug_options_compose(tmp_path):
-    for override in ("trainer=gpu", "trainer=ddp", "trainer=ddp_spawn", "trainer=multinode", "logger=csv",
-                     "logger=none", "debug=fdr", "debug=overfit", "debug=limit", "data=gpu", "networks=paper"):  # fmt: skip
+    for override in (
+        "trainer=gpu",
+        "trainer=ddp",
+        "trainer=ddp_spawn",
+        "trainer=multinode",
+        "logger=csv",
+        "logger=none",
+        "debug=fdr",
+        "debug=overfit",
+        "debug=limit",
+        "data=gpu",
+        "networks=paper",
+    ):
         make_cfg(tmp_path, "experiment=details", override)
     with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=["experiment=details", "hparams_search=details_optuna"],
-                      return_hydra_config=True)  # fmt: skip
+        cfg = compose(
+            "train", overrides=["experiment=details", "hparams_search=details_optuna"], return_hydra_config=True
+        )
         assert "optuna" in cfg.hydra.sweeper._target_.lower()
 
 
@@ -67,8 +92,14 @@ def test_unknown_keys_and_bad_values_fail_naming_them(tmp_path):
     with pytest.raises(Exception, match="data.crop_size must be a positive integer"):
         run_stage(tmp_path, "coarse", "debug=fdr", "data.crop_size=-4")
     with pytest.raises(FileNotFoundError, match="/no/such/photos"):
-        run_stage(tmp_path, "coarse", "debug=fdr", "data=folder", "data.train_source.path=/no/such/photos",
-                  "data.val_source.path=/no/such/photos")  # fmt: skip
+        run_stage(
+            tmp_path,
+            "coarse",
+            "debug=fdr",
+            "data=folder",
+            "data.train_source.path=/no/such/photos",
+            "data.val_source.path=/no/such/photos",
+        )
 
 
 def test_stage_wise_recipe_chains_checkpoints(tmp_path):
@@ -83,16 +114,24 @@ def test_stage_wise_recipe_chains_checkpoints(tmp_path):
 
 
 def test_object_stage_recipe(tmp_path, ade_tree):
-    cfg, metric = run_stage(tmp_path, "object", "debug=fdr", f"data.train_source.root={ade_tree}",
-                            f"data.val_source.root={ade_tree}")  # fmt: skip
+    cfg, metric = run_stage(
+        tmp_path, "object", "debug=fdr", f"data.train_source.root={ade_tree}", f"data.val_source.root={ade_tree}"
+    )
     assert cfg.model.monitor == "val/miou" and metric is not None
 
 
 def test_wandb_offline_run_holds_the_logged_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
-    cfg, _ = run_stage(tmp_path, "coarse", "logger=wandb", "debug=limit", "trainer.max_epochs=1",
-                       "trainer.limit_train_batches=2", "trainer.limit_val_batches=1")  # fmt: skip
+    cfg, _ = run_stage(
+        tmp_path,
+        "coarse",
+        "logger=wandb",
+        "debug=limit",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+    )
     runs = list(Path(cfg.paths.output_dir).glob("wandb/offline-run-*/run-*.wandb"))  # inside the run folder
     assert len(runs) == 1
     data = runs[0].read_bytes()
@@ -112,8 +151,16 @@ def test_wandb_mode_follows_login(monkeypatch, tmp_path):
 
 
 def test_ckpt_path_last_finds_the_newest_run(tmp_path):
-    cfg, _ = run_stage(tmp_path, "coarse", "logger=none", "debug=limit", "trainer.max_epochs=1",
-                       "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", run="first")  # fmt: skip
+    cfg, _ = run_stage(
+        tmp_path,
+        "coarse",
+        "logger=none",
+        "debug=limit",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+        run="first",
+    )
     resumed = make_cfg(tmp_path, "experiment=coarse", "ckpt_path=last", run="second")
     assert train_module.resolve_ckpt_path(resumed).endswith("runs/first/checkpoints/last.ckpt")
     with pytest.raises(FileNotFoundError, match="no last.ckpt"):

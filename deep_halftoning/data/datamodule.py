@@ -50,9 +50,15 @@ class HalftoneDataModule(L.LightningDataModule):
         cache_mb: float = 1024,
     ) -> None:
         super().__init__()
-        _check_settings(crop_size=crop_size, batch_size=batch_size, samples_per_epoch=samples_per_epoch,
-                        val_samples=val_samples, num_workers=num_workers, scale_range=scale_range,
-                        small_images=small_images)  # fmt: skip
+        _check_settings(
+            crop_size=crop_size,
+            batch_size=batch_size,
+            samples_per_epoch=samples_per_epoch,
+            val_samples=val_samples,
+            num_workers=num_workers,
+            scale_range=scale_range,
+            small_images=small_images,
+        )
         self.train_source, self.val_source = dict(train_source), dict(val_source)
         self.mix = HalftoneMix.from_config(halftone.get("methods", ()), halftone.get("scan"))
         self.settings = PairSettings(
