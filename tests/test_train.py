@@ -11,31 +11,13 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import open_dict
+from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 from deep_halftoning import train as train_module
 from deep_halftoning.train import CONF_DIR, MissingCheckpoint, train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
-SMALL_DATA = [
-    "data.crop_size=32",
-    "data.batch_size=4",
-    "data.samples_per_epoch=8",
-    "data.val_samples=4",
-    "data.num_workers=0",
-    "data.persistent_workers=false",
-]
-SMALL_NETS = [
-    "networks.coarse.width=8",
-    "networks.coarse.depth=3",
-    "networks.edge.width=8",
-    "networks.edge.layers=2",
-    "networks.details.width=8",
-    "networks.details.blocks=1",
-    "networks.discriminator.width=8",
-    "networks.discriminator.layers=2",
-    "networks.object.backbone=resnet18",
-    "networks.object.head_width=16",
-]
+SMALL_DATA, SMALL_NETS = TINY_DATA, TINY_NETWORKS
 
 
 def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):

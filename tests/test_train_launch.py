@@ -11,26 +11,10 @@ import time
 from pathlib import Path
 
 import torch
+from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = [
-    "data.crop_size=32",
-    "data.batch_size=4",
-    "data.samples_per_epoch=16",
-    "data.val_samples=4",
-    "data.num_workers=0",
-    "data.persistent_workers=false",
-    "networks.coarse.width=8",
-    "networks.coarse.depth=3",
-    "networks.edge.width=8",
-    "networks.edge.layers=2",
-    "networks.details.width=8",
-    "networks.details.blocks=1",
-    "networks.discriminator.width=8",
-    "networks.discriminator.layers=2",
-    "trainer=cpu",
-    "logger=none",
-]
+TINY = [*TINY_DATA, "data.samples_per_epoch=16", *TINY_NETWORKS, "trainer=cpu", "logger=none"]
 
 
 def train_command(*overrides: str) -> list[str]:
