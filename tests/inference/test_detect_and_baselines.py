@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+import torch
+from torchmetrics.functional.image import peak_signal_noise_ratio
+
+from deep_halftoning.halftone import halftone
+from deep_halftoning.halftone.scan import simulate_scan
+from deep_halftoning.inference import BASELINES, analyse, descreen_baseline
+
+
+def _flat_cmyk(size: int = 512) -> np.ndarray:
+    rgb = np.empty((size, size, 3), np.float32)
+    rgb[:] = (0.5, 0.6, 0.7)  # with ucr 0.5: every ink present
+    return rgb
+
+
+def _angle_error(a: float, b: float) -> float:
+    d = abs(a - b) % 90
+    return min(d, 90 - d)
+
+
+@pytest.mark.parametrize(("lpi", "dpi", "angles"), [(100, 600, (15, 75, 0, 45)), (75, 600, (0, 15, 30, 45))])
+def test_detects_each_screen_of_an_am_print(lpi, dpi, angles):
+    screened = halftone(_flat_cmyk(), "am-cmyk", ucr=0.5, lpi=lpi, dpi=dpi, angles=angles).image
+    analysis = analyse(screened, dpi=dpi)
+    assert analysis.kind == "am"
+    assert len(analysis.screens) >= 2
+    for screen in analysis.screens[:2]:
+        assert screen.lpi == pytest.approx(lpi, rel=0.03)
+        assert min(_angle_error(screen.angle, a) for a in angles) < 1.5
+    found = {
+        a
+        for a in angles
+        if any(_angle_error(s.angle, a) < 1.5 and s.lpi == pytest.approx(lpi, rel=0.03) for s in analysis.screens)
+    }
+    assert len(found) >= 3, analysis.screens
+
+
+def test_detects_a_single_grey_screen_and_its_period():
+    grey = np.tile(np.linspace(0.2, 0.8, 400, dtype=np.float32), (400, 1))
+    analysis = analyse(halftone(grey, "am-cmyk", lpi=80, dpi=480, angles=(0, 0, 0, 30)).image)
+    assert analysis.kind == "am"
+    assert analysis.screens[0].period == pytest.approx(6.0, rel=0.03)
+    assert _angle_error(analysis.screens[0].angle, 30) < 1.5
+
+
+def test_tells_dispersed_from_continuous(rng):
+    import cv2
+
+    smooth = cv2.resize(rng.random((8, 10, 3), dtype=np.float32), (400, 320), interpolation=cv2.INTER_CUBIC)
+    big = np.clip(smooth + rng.normal(0, 0.01, smooth.shape), 0, 1).astype(np.float32)  # a photo with sensor noise
+    assert analyse(big).kind == "continuous"
+    for method in ("floyd-steinberg", "jarvis-judice-ninke", "bayer-8", "blue-noise"):
+        assert analyse(halftone(big, method).image).kind == "dispersed", method
+    with pytest.raises(ValueError, match="too small"):
+        analyse(np.zeros((16, 16), np.float32))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    t = [torch.from_numpy(x).permute(2, 0, 1)[None] for x in (a, b)]
+    return float(peak_signal_noise_ratio(t[0], t[1], data_range=1.0))
+
+
+@pytest.mark.parametrize("method", ["floyd-steinberg", "am-cmyk"])
+def test_baselines_recover_much_of_the_image(method, rng):
+    import cv2
+
+    clean = np.clip(
+        cv2.resize(rng.random((8, 10, 3), dtype=np.float32), (400, 320), interpolation=cv2.INTER_CUBIC), 0, 1
+    )
+    screened = halftone(clean, method, lpi=100, dpi=600).image if method == "am-cmyk" else halftone(clean, method).image
+    if method == "am-cmyk":
+        screened = simulate_scan(screened, seed=1)
+    before = _psnr(screened, clean)
+    for baseline in BASELINES:
+        after = _psnr(descreen_baseline(screened, baseline), clean)
+        if baseline != "median" or method == "am-cmyk":  # a median keeps binary dots binary
+            assert after > before + 8, (baseline, before, after)
+    with pytest.raises(ValueError, match="unknown baseline"):
+        descreen_baseline(screened, "wiener")
