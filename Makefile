@@ -36,6 +36,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python experiments/bench_halftone.py
 	$(BIN)/python experiments/bench_data.py
+	$(BIN)/python experiments/bench_descreen.py
 
 ## demo: halftone the bundled sample photo with each preset into outputs/demo/
 demo: $(STAMP)

@@ -81,6 +81,8 @@ class Descreener:
     ) -> None:
         if tile % 32:
             raise ValueError(f"tile must be a multiple of 32, got {tile}")
+        if not 0 <= overlap < tile:
+            raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
         self.device = pick_device(device)
         self.networks = {name: net.to(self.device) for name, net in networks.items()}
         self.tile, self.overlap, self.batch, self.object_side = tile, overlap, batch, object_side

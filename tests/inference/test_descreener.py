@@ -78,3 +78,5 @@ def test_bad_checkpoints_fail_clearly(tmp_path, details_checkpoint):
         load_pipeline(tmp_path / "mismatch.ckpt")
     with pytest.raises(ValueError, match="multiple of 32"):
         Descreener.from_checkpoint(details_checkpoint, tile=100)
+    with pytest.raises(ValueError, match="overlap"):
+        Descreener.from_checkpoint(details_checkpoint, tile=64, overlap=64)
