@@ -45,7 +45,7 @@ class Precomputed(Dataset):
         return dict(self.sample)
 
 
-def throughput(loader: DataLoader, batches: int) -> tuple[float, Counter]:
+def throughput(loader: DataLoader, batches: int, decode=lambda batch: batch) -> tuple[float, Counter]:
     methods: Counter = Counter()
     iterator = iter(loader)
     for _ in range(3):  # workers started, JIT compiled, caches warm
@@ -53,7 +53,7 @@ def throughput(loader: DataLoader, batches: int) -> tuple[float, Counter]:
     start = time.perf_counter()
     count = 0
     for _ in range(batches):
-        batch = next(iterator)
+        batch = decode(next(iterator))  # what Lightning's on_after_batch_transfer does (8-bit -> float32)
         count += batch["clean"].shape[0]
         methods.update(batch["method"])
     return count / (time.perf_counter() - start), methods
@@ -83,17 +83,17 @@ def main() -> None:
     args = parser.parse_args()
 
     cpu = datamodule("default", args.workers, args.batch)
-    cpu_rate, methods = throughput(cpu.train_dataloader(), args.batches)
+    cpu_rate, methods = throughput(cpu.train_dataloader(), args.batches, cpu.decode)
     print(f"default recipe, halftones on the CPU: {cpu_rate:.0f} pairs/s")
     gpu = datamodule("gpu", args.workers, args.batch)
-    gpu_rate, _ = throughput(gpu.train_dataloader(), args.batches)
+    gpu_rate, _ = throughput(gpu.train_dataloader(), args.batches, gpu.decode)
     print(f"gpu recipe, CPU side (crop, edges, recipe): {gpu_rate:.0f} pairs/s")
     sample = cpu.train_set[0]
     peer = DataLoader(Precomputed(sample), batch_size=args.batch, num_workers=args.workers, persistent_workers=True)
-    peer_rate, _ = throughput(peer, args.batches)
+    peer_rate, _ = throughput(peer, args.batches, cpu.decode)
     print(f"peer, precomputed samples through the same DataLoader: {peer_rate:.0f} pairs/s")
 
-    clean = torch.from_numpy(cpu.train_set[1]["clean"].numpy())[None].repeat(args.batch, 1, 1, 1)
+    clean = cpu.decode({"clean": cpu.train_set[1]["clean"][None]})["clean"].repeat(args.batch, 1, 1, 1)
     from deep_halftoning.halftone.torch_ops import halftone_torch
 
     halftone_torch(clean, "am-cmyk")

@@ -13,7 +13,7 @@ from ..halftone.torch_ops import TORCH_METHODS, halftone_torch
 from .ade20k import ClassMap
 from .augment import SMALL_IMAGE_POLICIES
 from .mix import HalftoneMix
-from .pairs import PairDataset, PairSettings
+from .pairs import PairDataset, PairSettings, decode_batch
 from .sources import build_records, drop_unreadable
 
 
@@ -23,7 +23,11 @@ class HalftoneDataModule(L.LightningDataModule):
     ``batch_size`` is the global batch; each device gets ``batch_size / world_size``.
     Validation pairs are fixed (seeded by index); training pairs are fresh every
     epoch. With ``halftone_on_device`` the halftones of ordered and AM methods
-    are made on the accelerator after the batch is transferred.
+    are made on the accelerator after the batch is transferred. With
+    ``compact_transfer`` (default) images cross process and device boundaries as
+    8-bit tensors, a quarter of the bytes, and are float32 in [0, 1] again once
+    transferred (``on_after_batch_transfer``; call :meth:`decode` when iterating
+    the loaders by hand).
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class HalftoneDataModule(L.LightningDataModule):
         seed: int = 0,
         halftone_on_device: bool = False,
         cache_mb: float = 1024,
+        compact_transfer: bool = True,
     ) -> None:
         super().__init__()
         _check_settings(
@@ -78,6 +83,7 @@ class HalftoneDataModule(L.LightningDataModule):
         self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
         self.seed, self.cache_mb = int(seed), float(cache_mb)
         self.halftone_on_device = bool(halftone_on_device)
+        self.compact_transfer = bool(compact_transfer)
         if self.halftone_on_device:
             self._check_device_mix()
         self.train_set: PairDataset | None = None
@@ -109,7 +115,12 @@ class HalftoneDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         rank = self.trainer.global_rank if self.trainer is not None else 0
-        common = {"class_map": self.class_map, "on_device": self.halftone_on_device, "cache_mb": self.cache_mb}
+        common = {
+            "class_map": self.class_map,
+            "on_device": self.halftone_on_device,
+            "cache_mb": self.cache_mb,
+            "compact": self.compact_transfer,
+        }
         if stage in (None, "fit") and self.train_set is None:
             records = drop_unreadable(build_records(self.train_source))
             self.train_set = PairDataset(
@@ -141,7 +152,11 @@ class HalftoneDataModule(L.LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, train=False)
 
+    #: A loader batch as the stages see it (float32 images, int64 labels), for use outside Lightning.
+    decode = staticmethod(decode_batch)
+
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        batch = decode_batch(batch)  # 8-bit transfer -> float32 in [0, 1], on the device
         if "recipe" in batch and "halftone" not in batch:
             batch["halftone"] = halftone_on_device(batch["clean"], batch["recipe"])
         return batch

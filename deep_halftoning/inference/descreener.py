@@ -141,6 +141,7 @@ class Descreener:
                 self.batch,
                 progress=bar.update,
             )
+        del tensor, rgb  # free page-sized buffers before the output copy
         result = out.numpy().transpose(1, 2, 0)
         return np.ascontiguousarray(result.mean(axis=2) if grey else result, dtype=np.float32)
 

@@ -74,4 +74,4 @@ def tiled_apply(
                 total[:, y : y + h, x : x + w] += weight
         if progress is not None:
             progress(len(group))
-    return out / total.clamp_min(1e-8)
+    return out.div_(total.clamp_min_(1e-8))  # in place: no third page-sized buffer

@@ -43,7 +43,9 @@ def test_every_recipe_composes():
 def test_batches_are_nchw_dicts():
     dm = make()
     dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))
+    raw = next(iter(dm.train_dataloader()))
+    assert raw["halftone"].dtype == torch.uint8  # compact between processes
+    batch = dm.on_after_batch_transfer(raw, 0)
     assert batch["halftone"].shape == (4, 3, 32, 32) and batch["clean"].shape == (4, 3, 32, 32)
     assert batch["edges"].shape == (4, 1, 32, 32) and len(batch["method"]) == 4
     assert all(batch[k].dtype == torch.float32 for k in ("halftone", "clean", "edges"))
@@ -95,6 +97,7 @@ def test_device_halftoning_matches_the_cpu_engine():
     assert isinstance(dm.val_set, PairDataset) and dm.val_set.on_device
     samples = [dm.val_set[i] for i in range(6)]
     batch = dm.on_after_batch_transfer(default_collate(samples), 0)
+    samples = [dm.decode(dict(s)) for s in samples]
     import json
 
     for sample, made in zip(samples, batch["halftone"], strict=True):
@@ -123,7 +126,7 @@ def test_ade20k_recipe_on_a_synthetic_tree(ade_tree):
     dm = make("ade20k", f"data.train_source.root={root}", f"data.val_source.root={root}")
     dm.setup("fit")
     assert dm.num_classes == 26
-    batch = next(iter(dm.val_dataloader()))
+    batch = dm.decode(next(iter(dm.val_dataloader())))
     assert batch["segmentation"].shape == (4, 32, 32) and batch["segmentation"].dtype == torch.int64
 
 
