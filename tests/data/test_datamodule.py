@@ -43,9 +43,7 @@ def test_every_recipe_composes():
 def test_batches_are_nchw_dicts():
     dm = make()
     dm.setup("fit")
-    raw = next(iter(dm.train_dataloader()))
-    assert raw["halftone"].dtype == torch.uint8  # compact between processes
-    batch = dm.on_after_batch_transfer(raw, 0)
+    batch = next(iter(dm.train_dataloader()))
     assert batch["halftone"].shape == (4, 3, 32, 32) and batch["clean"].shape == (4, 3, 32, 32)
     assert batch["edges"].shape == (4, 1, 32, 32) and len(batch["method"]) == 4
     assert all(batch[k].dtype == torch.float32 for k in ("halftone", "clean", "edges"))
@@ -89,6 +87,19 @@ def test_per_device_batch_follows_world_size():
     FakeTrainer.world_size = 3
     with pytest.raises(ValueError, match="not divisible"):
         _ = dm.per_device_batch_size
+
+
+def test_compact_transfer_decodes_to_the_same_batches():
+    plain, compact = make(), make("default", "data.compact_transfer=true")
+    plain.setup("fit")
+    compact.setup("fit")
+    raw = next(iter(compact.val_dataloader()))
+    assert raw["halftone"].dtype == torch.uint8 and raw["edges"].dtype == torch.uint8
+    decoded = compact.on_after_batch_transfer(raw, 0)
+    reference = next(iter(plain.val_dataloader()))
+    for key in ("halftone", "clean", "edges"):
+        assert decoded[key].dtype == torch.float32
+        torch.testing.assert_close(decoded[key], reference[key], atol=0.5 / 255 + 1e-6, rtol=0)
 
 
 def test_device_halftoning_matches_the_cpu_engine():
