@@ -30,7 +30,7 @@ from ._parallel import parallel_map, row_chunks
 DOT_SHAPES = ("round", "elliptical", "square", "line")
 #: Classic screen angles in degrees, in ink order C, M, Y, K.
 DEFAULT_ANGLES = (15.0, 75.0, 0.0, 45.0)
-MAX_SUPERSAMPLE = 8
+MAX_SUPERSAMPLE = 8  # up to 64 sub-samples per pixel and ink (counted in uint8)
 #: Coverage is quantised to this many levels per ink (12 bits).
 LEVELS = 4096
 #: Weight of the second axis in ``wave(u) + weight * wave(v)`` per dot shape (square is separate).
