@@ -173,7 +173,7 @@ def main(cfg: DictConfig) -> float | None:
     """Hydra entry point (also used by ``--multirun`` sweeps)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*LeafSpec.*", DeprecationWarning)  # Lightning under torch 2.14
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")  # Lightning under torch 2.14
         # frozen networks (upstream stages, feature nets) are in eval mode on purpose
         warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode at the start of training.*")
         return train(cfg)
