@@ -97,3 +97,17 @@ def test_random_features_are_fixed_and_frozen():
     assert build_features("off") is None
     with pytest.raises(ValueError):
         build_features("resnet")
+
+
+def test_coarse_lowpass_option_predicts_a_residual_over_a_blur():
+    net = CoarseNet(width=8, depth=3, lowpass=1.5).eval()
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.zero_()
+    flat = torch.full((1, 3, 24, 40), 0.3)
+    torch.testing.assert_close(net(flat), flat)  # the blur of a flat image is itself
+    assert count_parameters(net) == count_parameters(CoarseNet(width=8, depth=3))  # no extra parameters
+    step = torch.zeros(1, 3, 24, 40)
+    step[..., 20:] = 1.0
+    out = net(step)
+    assert 0 < out[0, 0, 0, 19] < 0.5 < out[0, 0, 0, 20] < 1  # smoothed, not copied
