@@ -11,11 +11,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..models import CoarseNet, DetailsNet, EdgeNet, ObjectNet
+from ..models import NETWORKS
 from ..stages.common import CHECKPOINT_KEY
 from .tiling import tiled_apply, tiles
 
-_CLASSES = {"CoarseNet": CoarseNet, "EdgeNet": EdgeNet, "ObjectNet": ObjectNet, "DetailsNet": DetailsNet}
 _PIPELINE = ("coarse", "edge", "object_net", "details")
 
 
@@ -50,7 +49,7 @@ def load_pipeline(path: str | os.PathLike) -> dict[str, torch.nn.Module]:
         config = dict(spec["config"])
         if spec["class"] == "ObjectNet":
             config["pretrained"] = "none"  # the checkpoint holds the weights
-        net = _CLASSES[spec["class"]](**config)
+        net = NETWORKS[spec["class"]](**config)
         state = {k[len(name) + 1 :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(f"{name}.")}
         try:
             net.load_state_dict(state, strict=True)

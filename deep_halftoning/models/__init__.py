@@ -6,13 +6,7 @@ from .edge import EdgeNet
 from .features import build_features
 from .object import ObjectNet
 
-#: Networks by the name used in configs and checkpoints.
-NETWORKS = {
-    "coarse": CoarseNet,
-    "edge": EdgeNet,
-    "object": ObjectNet,
-    "details": DetailsNet,
-    "discriminator": PatchDiscriminator,
-}
+#: Network classes by the class name stored with their weights in stage checkpoints.
+NETWORKS = {cls.__name__: cls for cls in (CoarseNet, EdgeNet, ObjectNet, DetailsNet, PatchDiscriminator)}
 
 __all__ = ["NETWORKS", "CoarseNet", "DetailsNet", "EdgeNet", "ObjectNet", "PatchDiscriminator", "build_features"]

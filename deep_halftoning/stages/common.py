@@ -11,8 +11,6 @@ import lightning as L
 import torch
 from torch import nn
 
-from ..models import NETWORKS
-
 CHECKPOINT_KEY = "deep_halftoning"
 
 
@@ -141,11 +139,6 @@ class Stage(L.LightningModule):
 
     def should_log_panel(self, batch_idx: int) -> bool:
         return batch_idx == 0 and self.panel_every > 0 and self.current_epoch % self.panel_every == 0
-
-
-def build_network(name: str, config: Mapping | None) -> nn.Module:
-    """A network from :data:`deep_halftoning.models.NETWORKS` with ``config`` as keyword arguments."""
-    return NETWORKS[name](**dict(config or {}))
 
 
 def segmentation_colours(num_classes: int, seed: int = 7) -> torch.Tensor:
