@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import hydra
 import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+
+from .io import atomic_output
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 #: The networks each stage needs from earlier stages (``use_objects`` adds ``object``).
@@ -77,18 +78,6 @@ def resolve_ckpt_path(cfg: DictConfig) -> str | None:
     return str(candidates[-1])
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def publish_checkpoints(checkpoint_dir: Path, stage_dir: Path) -> dict[str, Path]:
     """Copy the run's best and last checkpoints to ``stage_dir/{best,last}.ckpt`` (what later stages read)."""
     last = checkpoint_dir / "last.ckpt"
@@ -98,7 +87,8 @@ def publish_checkpoints(checkpoint_dir: Path, stage_dir: Path) -> dict[str, Path
     published = {}
     for name, source in (("best", ranked[-1] if ranked else last), ("last", last)):
         if source.is_file():
-            _copy_atomically(source, stage_dir / f"{name}.ckpt")
+            with atomic_output(stage_dir / f"{name}.ckpt") as tmp:
+                shutil.copyfile(source, tmp)
             published[name] = stage_dir / f"{name}.ckpt"
     return published
 
