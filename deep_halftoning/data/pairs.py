@@ -36,6 +36,10 @@ class PairSettings:
     edges: Mapping[str, float] = field(default_factory=lambda: {"sigma": 1.0, "low": 50.0, "high": 150.0})
 
 
+def _nbytes(item: tuple[np.ndarray, np.ndarray | None]) -> int:
+    return item[0].nbytes + (0 if item[1] is None else item[1].nbytes)
+
+
 class _ImageCache:
     """Decoded images kept per process up to a byte budget (oldest out first)."""
 
@@ -48,11 +52,11 @@ class _ImageCache:
         if record in self.items:
             return self.items[record]
         value = load(record)
-        size = value[0].nbytes + (0 if value[1] is None else value[1].nbytes)
+        size = _nbytes(value)
         if size <= self.budget:
             while self.used + size > self.budget:
                 _, old = self.items.popitem(last=False)
-                self.used -= old[0].nbytes + (0 if old[1] is None else old[1].nbytes)
+                self.used -= _nbytes(old)
             self.items[record] = value
             self.used += size
         return value
