@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE :=
 export WANDB_MODE ?= offline
 
-.PHONY: venv test test-all lint bench demo train-stage train-joint train-all sweep clean
+.PHONY: venv test test-all lint bench demo train-stage train-joint train-all sweep reproduce clean
 
 STAGE ?= coarse
 ARGS ?=
@@ -58,6 +58,15 @@ train-all: $(STAMP)
 ## sweep: Optuna search over the details stage (override with ARGS, e.g. hydra.sweeper.n_trials=4)
 sweep: $(STAMP)
 	$(BIN)/python -m deep_halftoning.train --multirun experiment=details hparams_search=details_optuna $(ARGS)
+
+## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's mate-backgrounds
+## photos when missing), then repack it into the package with its manifest and evaluation
+RELEASE_STAGES := coarse edge details joint details_perceptual
+reproduce: $(STAMP)
+	test -d /usr/share/backgrounds/mate/nature || $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds
+	for stage in $(RELEASE_STAGES); do \
+		$(BIN)/python -m deep_halftoning.train experiment=release/$$stage $(ARGS) || exit 1; done
+	$(BIN)/python experiments/ship_descreener.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache outputs

@@ -68,13 +68,14 @@ def _halftone(args: argparse.Namespace) -> int:
 
 def _descreen_function(args: argparse.Namespace):
     """A function image -> descreened image for ``--method`` (model or a classical baseline)."""
-    from .inference import Descreener, descreen_baseline
+    from .inference import Descreener, descreen_baseline, shipped_checkpoint
 
     if args.descreen == "model":
-        if not args.checkpoint:
-            raise ValueError("descreening with the model needs --checkpoint PATH (or use --method gaussian|median|fft)")
+        if args.checkpoint and args.perceptual:
+            raise ValueError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
+        checkpoint = args.checkpoint or shipped_checkpoint("perceptual" if args.perceptual else "fidelity")
         descreener = Descreener.from_checkpoint(
-            args.checkpoint, device=args.device, tile=args.tile, overlap=args.overlap, batch=args.batch
+            checkpoint, device=args.device, tile=args.tile, overlap=args.overlap, batch=args.batch
         )
         return lambda image: descreener(image, progress=True)
     return lambda image: descreen_baseline(image, args.descreen)
@@ -155,7 +156,14 @@ def _add_descreen_options(parser: argparse.ArgumentParser, flag: str) -> None:
         default="model",
         help="the trained model (default) or a classical baseline",
     )
-    parser.add_argument("--checkpoint", help="a details/joint (or coarse) stage checkpoint")
+    parser.add_argument(
+        "--checkpoint", help="a details/joint (or coarse) stage checkpoint (default: the shipped descreener)"
+    )
+    parser.add_argument(
+        "--perceptual",
+        action="store_true",
+        help="use the shipped perceptual (adversarially trained) descreener: crisper, slightly lower PSNR",
+    )
     parser.add_argument("--tile", type=int, default=512, help="tile size in pixels (multiple of 32)")
     parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
     parser.add_argument("--batch", type=int, default=4, help="tiles per batch")

@@ -128,6 +128,9 @@ def train(cfg: DictConfig) -> float | None:
     metric = trainer.callback_metrics.get(cfg.optimized_metric)
     if trainer.is_global_zero:
         published = publish_checkpoints(output_dir / "checkpoints", Path(cfg.paths.stage_dir))
+        with atomic_output(Path(cfg.paths.stage_dir) / "config.yaml") as tmp:  # the recipe that made them
+            OmegaConf.save(cfg, tmp)
+        published["config"] = Path(cfg.paths.stage_dir) / "config.yaml"
         _print_summary(cfg, metric, published, output_dir, loggers)
     return None if metric is None else float(metric)
 
@@ -145,7 +148,7 @@ def _print_summary(cfg: DictConfig, metric, published: dict, output_dir: Path, l
     if metric is not None:
         lines.append(f"  {cfg.optimized_metric} = {float(metric):.4f} (last validation)")
     for name, path in published.items():
-        lines.append(f"  {name} checkpoint: {path}")
+        lines.append(f"  {name}: {path}" if name == "config" else f"  {name} checkpoint: {path}")
     lines.append(f"  run folder: {output_dir}")
     for logger in loggers:
         kind = type(logger).__name__

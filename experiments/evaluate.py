@@ -2,16 +2,20 @@
 
 For every clean image in ``--images`` (or the embedded validation photos), each
 halftoning algorithm makes a halftone (AM CMYK also passes through scan
-simulation), which the model (``--checkpoint``) and every classical baseline
-descreen. Writes a markdown table of mean PSNR / SSIM (torchmetrics) per
-algorithm x method and side-by-side comparison grids to ``--out``.
+simulation), which the models (``--checkpoint``/``--model``, by default the
+descreeners shipped with the package) and every classical baseline descreen.
+Writes a markdown table and JSON of mean PSNR / SSIM (torchmetrics) per
+algorithm x method, side-by-side comparison grids to ``--out``, and with
+``--figure`` one labelled comparison figure.
 
     python experiments/evaluate.py --images photos/ --checkpoint outputs/details/best.ckpt --out eval/
+    python experiments/evaluate.py --figure comparison.png   # the shipped descreeners on the validation photos
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,8 +27,16 @@ from tqdm.auto import tqdm
 from deep_halftoning.data.sources import embedded_records, folder_records
 from deep_halftoning.halftone import halftone
 from deep_halftoning.halftone.scan import ScanSettings, simulate_scan
-from deep_halftoning.inference import BASELINES, Descreener, analyse, descreen_baseline
-from deep_halftoning.io import read_image, write_image
+from deep_halftoning.inference import (
+    BASELINES,
+    Descreener,
+    ShippedCheckpointError,
+    analyse,
+    descreen_baseline,
+    load_manifest,
+    shipped_checkpoint,
+)
+from deep_halftoning.io import atomic_output, read_image, write_image
 
 #: name -> (method, parameters, scanned)
 HALFTONES = {
@@ -46,13 +58,21 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
 
 
-def evaluate(images: list[Path], methods: dict, halftones: list[str], out: Path, max_side: int) -> str:
-    scores = {
+Scores = dict[tuple[str, str], tuple[float, float]]
+
+
+def evaluate(
+    images: list[Path], methods: dict, halftones: list[str], out: Path, max_side: int, figure: Path | None = None
+) -> Scores:
+    """Mean (PSNR, SSIM) per (halftone, method); writes a comparison grid per image and halftone to ``out``,
+    and, with ``figure``, one labelled figure of centre crops of the first image."""
+    metrics = {
         (h, m): (PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)), StructuralSimilarityIndexMeasure(data_range=1.0))
         for h in halftones
         for m in ["halftone", *methods]
     }
     out.mkdir(parents=True, exist_ok=True)
+    panels: dict[str, dict[str, np.ndarray]] = {}
     for index, path in enumerate(tqdm(images, desc="images", unit="image")):
         clean = read_image(path, max_side=max_side)
         clean = np.repeat(clean[..., None], 3, axis=2) if clean.ndim == 2 else clean
@@ -61,55 +81,126 @@ def evaluate(images: list[Path], methods: dict, halftones: list[str], out: Path,
             analysis = analyse(screened)
             results = {"halftone": screened}
             for name, fn in methods.items():
-                results[name] = fn(screened, analysis)
+                results[name] = np.clip(fn(screened, analysis), 0, 1)
             for name, result in results.items():
-                psnr, ssim = scores[(h, name)]
-                psnr.update(_tensor(np.clip(result, 0, 1)), _tensor(clean))
-                ssim.update(_tensor(np.clip(result, 0, 1)), _tensor(clean))
-            grid = np.concatenate([clean, *results.values()], axis=1)
-            write_image(out / f"{path.stem}_{h}.png", grid)
-    columns = ["halftone", *methods]
+                psnr, ssim = metrics[(h, name)]
+                psnr.update(_tensor(result), _tensor(clean))
+                ssim.update(_tensor(result), _tensor(clean))
+            write_image(out / f"{path.stem}_{h}.png", np.concatenate([clean, *results.values()], axis=1))
+            if index == 0:
+                panels[h] = {**results, "original": clean}
+    if figure is not None and panels:
+        comparison_figure(panels, figure)
+    return {key: (float(psnr.compute()), float(ssim.compute())) for key, (psnr, ssim) in metrics.items()}
+
+
+def results_table(scores: Scores, halftones: list[str], columns: list[str]) -> str:
+    """Markdown table: one row per halftone, ``PSNR / SSIM`` per method, the best PSNR of each row in bold."""
     lines = ["| halftone | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for h in halftones:
-        cells = [
-            f"{float(scores[(h, m)][0].compute()):.2f} / {float(scores[(h, m)][1].compute()):.3f}" for m in columns
-        ]
+        best = max(scores[(h, m)][0] for m in columns)
+        cells = []
+        for m in columns:
+            psnr, ssim = scores[(h, m)]
+            cell = f"{psnr:.2f} / {ssim:.3f}"
+            cells.append(f"**{cell}**" if psnr == best else cell)
         lines.append(f"| {h} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines)
-    legend = f"Mean PSNR (dB) / SSIM over {len(images)} image(s); grids: clean | " + " | ".join(columns) + "."
-    (out / "results.md").write_text(f"# Descreening evaluation\n\n{legend}\n\n{table}\n")
-    return table
+    return "\n".join(lines)
+
+
+def comparison_figure(panels: dict[str, dict[str, np.ndarray]], path: Path, crop: int = 160) -> None:
+    """Centre crops (nearest-neighbour, so the dots stay visible): one row per halftone, one column per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, columns = list(panels), list(next(iter(panels.values())))
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.2 * len(columns), 2.4 * len(rows)), squeeze=False)
+    for r, h in enumerate(rows):
+        clean = panels[h]["original"]
+        y, x = (clean.shape[0] - crop) // 2, (clean.shape[1] - crop) // 2
+        for c, name in enumerate(columns):
+            image = panels[h][name][y : y + crop, x : x + crop]
+            ax = axes[r][c]
+            ax.imshow(image, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            title = name if name == "original" else f"{name}\n{_psnr(image, clean[y : y + crop, x : x + crop]):.1f} dB"
+            ax.set_title(title, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(h, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
+
+
+def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int) -> dict:
+    """Descreening functions of trained checkpoints, by column name."""
+    methods = {}
+    for name, checkpoint in checkpoints.items():
+        descreener = Descreener.from_checkpoint(checkpoint, device=device, tile=tile, overlap=min(64, tile // 4))
+        methods[name] = lambda image, analysis, d=descreener: d(image)
+    return methods
+
+
+def default_models() -> dict[str, Path]:
+    """The descreeners shipped with the package (``model``: fidelity, ``model-perceptual``), where present."""
+    models = {}
+    try:
+        variants = load_manifest()["variants"]
+    except ShippedCheckpointError:
+        return models
+    for variant in variants:
+        models["model" if variant == "fidelity" else f"model-{variant}"] = shipped_checkpoint(variant)
+    return models
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, help="folder of clean photos (default: embedded validation photos)")
-    parser.add_argument("--checkpoint", type=Path, help="stage checkpoint of the model to evaluate")
-    parser.add_argument("--methods", nargs="+", default=["model", *BASELINES], help="model and/or baselines")
+    parser.add_argument("--checkpoint", type=Path, help="a stage checkpoint to evaluate as 'model'")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=CKPT",
+        help="a checkpoint to evaluate as column NAME (repeatable); default: the shipped descreeners",
+    )
+    parser.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=list(BASELINES))
     parser.add_argument("--halftones", nargs="+", default=list(HALFTONES), choices=list(HALFTONES))
     parser.add_argument("--out", type=Path, default=Path("outputs/evaluation"))
+    parser.add_argument("--figure", type=Path, help="also write a comparison figure of the first image here")
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--device", default=None)
     args = parser.parse_args(argv)
     images = [r.image for r in (folder_records(args.images) if args.images else embedded_records("val"))]
-    methods = {}
-    for name in args.methods:
-        if name == "model":
-            if args.checkpoint is None:
-                print("no --checkpoint: evaluating the baselines only", file=sys.stderr)
-                continue
-            descreener = Descreener.from_checkpoint(
-                args.checkpoint, device=args.device, tile=args.tile, overlap=min(64, args.tile // 4)
-            )
-            methods["model"] = lambda image, analysis, d=descreener: d(image)
-        elif name in BASELINES:
-            methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
-        else:
-            parser.error(f"unknown method {name!r}; choose from model, {', '.join(BASELINES)}")
-    table = evaluate(images, methods, args.halftones, args.out, args.max_side)
+    models = dict(item.split("=", 1) for item in args.model)
+    if args.checkpoint:
+        models["model"] = args.checkpoint
+    models = {name: Path(path) for name, path in models.items()} or default_models()
+    if not models:
+        print("no model given and none shipped: evaluating the baselines only", file=sys.stderr)
+    methods = model_methods(models, args.device, args.tile)
+    for name in args.baselines:
+        methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
+    scores = evaluate(images, methods, args.halftones, args.out, args.max_side, args.figure)
+    columns = ["halftone", *methods]
+    table = results_table(scores, args.halftones, columns)
+    legend = f"Mean PSNR (dB) / SSIM over {len(images)} image(s); grids: clean | " + " | ".join(columns) + "."
+    (args.out / "results.md").write_text(f"# Descreening evaluation\n\n{legend}\n\n{table}\n")
+    records = [{"halftone": h, "method": m, "psnr": p, "ssim": q} for (h, m), (p, q) in scores.items()]
+    summary = {"images": [str(i) for i in images], "scores": records}
+    (args.out / "results.json").write_text(json.dumps(summary, indent=1))
     print(table)
-    print(f"wrote {args.out}/results.md and comparison grids")
+    print(f"wrote {args.out}/results.md, results.json and comparison grids")
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,11 @@ def ade20k_records(root: str | os.PathLike, split: str = "training") -> list[Rec
 
 
 def build_records(spec: Mapping) -> list[Record]:
-    """Records from a source spec: ``{kind: embedded|folder|list|ade20k, ...}``; ``null`` values are unset."""
+    """Records from a source spec: ``{kind: embedded|folder|list|ade20k, ...}``; ``null`` values are unset.
+
+    ``{kind: union, sources: [spec, ...]}`` concatenates the records of several sources
+    (e.g. the embedded photos plus a folder).
+    """
     spec = {key: value for key, value in spec.items() if value is not None}
     kind = spec.pop("kind", None)
     builders = {
@@ -136,6 +140,7 @@ def build_records(spec: Mapping) -> list[Record]:
         "folder": lambda path: folder_records(path),
         "list": lambda path: list_records(path),
         "ade20k": lambda root, split="training": ade20k_records(root, split),
+        "union": _union_records,
     }
     if kind not in builders:
         raise ValueError(f"source kind must be one of {sorted(builders)}, got {kind!r}")
@@ -143,6 +148,12 @@ def build_records(spec: Mapping) -> list[Record]:
         return builders[kind](**spec)
     except TypeError as err:
         raise ValueError(f"bad {kind} source settings {spec}: {err}") from None
+
+
+def _union_records(sources: Sequence[Mapping]) -> list[Record]:
+    if not sources:
+        raise ValueError("a union source must name at least one source")
+    return [record for part in sources for record in build_records(part)]
 
 
 def probe_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:

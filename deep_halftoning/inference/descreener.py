@@ -15,7 +15,7 @@ from ..models import NETWORKS
 from ..stages.common import CHECKPOINT_KEY
 from .tiling import tiled_apply, tiles
 
-_PIPELINE = ("coarse", "edge", "object_net", "details")
+PIPELINE = ("coarse", "edge", "object_net", "details")
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -42,7 +42,7 @@ def load_pipeline(path: str | os.PathLike) -> dict[str, torch.nn.Module]:
     if not specs or "coarse" not in specs:
         raise ValueError(f"{path}: not a Deep Halftoning stage checkpoint with a coarse network")
     networks = {}
-    for name in _PIPELINE:
+    for name in PIPELINE:
         if name not in specs:
             continue
         spec = specs[name]

@@ -40,6 +40,9 @@ class DetailsNet(nn.Module):
             nn.Conv2d(width, 3, 3, padding=1, padding_mode="replicate"),
             nn.Tanh(),
         )
+        head = self.body[-2]
+        nn.init.zeros_(head.weight)  # start as the identity on the coarse image
+        nn.init.zeros_(head.bias)
 
     def forward(
         self,

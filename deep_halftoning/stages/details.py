@@ -24,8 +24,9 @@ class DetailsStage(Stage):
     Manual optimisation: D1 (image only) and D2 (conditioned on halftone, output and
     object maps) each take an LSGAN step with their own optimiser, then the generator
     takes one on ``l1 * L1 + edge * BCE(EdgeNet(output), edges) + style * local Gram
-    + adv * LSGAN``. Upstream networks come from their stage checkpoints and are frozen,
-    unless ``upstream_lr`` gives them a learning rate (then they train along, in the
+    + adv * LSGAN``; with ``adv: 0`` the discriminators rest (a pure fidelity network).
+    Upstream networks come from their stage checkpoints and are frozen, unless
+    ``upstream_lr`` gives them a learning rate (then they train along, in the
     generator's optimiser).
     """
 
@@ -103,6 +104,11 @@ class DetailsStage(Stage):
                     f"no {key} checkpoint given: the frozen {attr} network keeps random weights", stacklevel=3
                 )
 
+    @property
+    def adversarial(self) -> bool:
+        """Whether the GAN term is on; with ``adv: 0`` the discriminators are not trained at all."""
+        return bool(self.weights["adv"])
+
     # --- the pipeline -------------------------------------------------------------------------
     def upstream(self, halftone: torch.Tensor) -> dict[str, torch.Tensor]:
         """Coarse image, edge probabilities and object probabilities (when used) for a halftone."""
@@ -143,9 +149,10 @@ class DetailsStage(Stage):
             terms["edge"] = balanced_bce(self.edge(output), batch["edges"])
         if self.features is not None:
             terms["style"] = style_loss(self.features(output), self.features(clean), patch=self.style_patch)
-        terms["adv"] = lsgan(self.d_image(output), True) + lsgan(
-            self.d_cond(*self._condition(halftone, output, parts)), True
-        )
+        if self.adversarial:
+            terms["adv"] = lsgan(self.d_image(output), True) + lsgan(
+                self.d_cond(*self._condition(halftone, output, parts)), True
+            )
         total = sum(self.weights[k] * v for k, v in terms.items())
         if self.aux_weights["coarse"]:
             terms["aux_coarse"] = F.l1_loss(parts["coarse"], clean)
@@ -168,14 +175,15 @@ class DetailsStage(Stage):
         with torch.set_grad_enabled(any(self.upstream_lr[k] is not None for k in UPSTREAM)):
             parts = self.upstream(halftone)
         fake = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
-        detached = {k: v.detach() for k, v in parts.items()}
-        d1 = self._discriminator_step(d1_opt, self.d_image, [clean], [fake.detach()])
-        d2 = self._discriminator_step(
-            d2_opt,
-            self.d_cond,
-            self._condition(halftone, clean, detached),
-            self._condition(halftone, fake.detach(), detached),
-        )
+        if self.adversarial:
+            detached = {k: v.detach() for k, v in parts.items()}
+            d1 = self._discriminator_step(d1_opt, self.d_image, [clean], [fake.detach()])
+            d2 = self._discriminator_step(
+                d2_opt,
+                self.d_cond,
+                self._condition(halftone, clean, detached),
+                self._condition(halftone, fake.detach(), detached),
+            )
         self.toggle_optimizer(g_opt)
         terms = self.generator_losses(batch, parts, fake)
         g_opt.zero_grad(set_to_none=True)
@@ -184,7 +192,9 @@ class DetailsStage(Stage):
             self.clip_gradients(g_opt, gradient_clip_val=self.gradient_clip, gradient_clip_algorithm="norm")
         g_opt.step()
         self.untoggle_optimizer(g_opt)
-        logged = {f"train/{k}": v.detach() for k, v in terms.items() if k != "loss"} | {"train/d1": d1, "train/d2": d2}
+        logged = {f"train/{k}": v.detach() for k, v in terms.items() if k != "loss"}
+        if self.adversarial:
+            logged |= {"train/d1": d1, "train/d2": d2}
         self.log_dict(logged, batch_size=len(clean))
         self.log("train/loss", terms["loss"].detach(), prog_bar=True, batch_size=len(clean))
 

@@ -83,3 +83,20 @@ def test_all_unreadable_fails(tmp_path):
 
 def test_decompression_bombs_are_refused(photo_folder):
     assert "exceeds" in sources.probe_image(photo_folder / "a.png", max_pixels=100)
+
+
+def test_a_list_of_sources_concatenates_them(photo_folder):
+    one = {"kind": "folder", "path": str(photo_folder)}
+    union = {"kind": "union", "sources": [one, {"kind": "list", "path": str(_listing(photo_folder))}]}
+    assert len(sources.build_records(union)) == 4
+    with pytest.raises(ValueError, match="at least one"):
+        sources.build_records({"kind": "union", "sources": []})
+    with pytest.raises(FileNotFoundError, match="missing"):
+        missing = {"kind": "folder", "path": str(photo_folder / "missing")}
+        sources.build_records({"kind": "union", "sources": [one, missing]})
+
+
+def _listing(folder):
+    listing = folder.parent / "one.txt"
+    listing.write_text(str(next(folder.glob("*.png"))) + "\n")
+    return listing

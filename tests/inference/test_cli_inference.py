@@ -63,9 +63,9 @@ def test_descreen_with_a_checkpoint(tmp_path, screened):
     )
 
 
-def test_model_without_checkpoint_and_missing_checkpoint_exit_2(tmp_path, screened, capsys):
-    assert main(["descreen", str(screened), "-o", str(tmp_path)]) == 2
-    assert "--checkpoint" in capsys.readouterr().err
+def test_missing_checkpoint_and_conflicting_options_exit_2(tmp_path, screened, capsys):
+    assert main(["descreen", str(screened), "-o", str(tmp_path), "--perceptual", "--checkpoint", "x.ckpt"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err
     assert main(["descreen", str(screened), "-o", str(tmp_path), "--checkpoint", str(tmp_path / "no.ckpt")]) == 2
     assert "does not exist" in capsys.readouterr().err
 

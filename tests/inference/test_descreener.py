@@ -28,6 +28,7 @@ def details_checkpoint(tmp_path):
         stage = DetailsStage(
             **LITE, use_objects=True, object_net={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
         )
+    torch.nn.init.normal_(stage.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
     return _save(stage, tmp_path / "details.ckpt")
 
 

@@ -177,6 +177,26 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
         assert same == (name in ("coarse", "edge")), name
 
 
+def test_fidelity_details_stage_trains_no_discriminator(tmp_path):
+    stage = DetailsStage(**LITE, loss_weights={"adv": 0.0})
+    before = {n: [p.clone() for p in getattr(stage, n).parameters()] for n in ("d_image", "d_cond", "details")}
+    t = trainer(tmp_path, max_steps=2, limit_val_batches=0)
+    t.fit(stage, datamodule=datamodule())
+    unchanged = {
+        n: all(torch.equal(a, b) for a, b in zip(before[n], getattr(stage, n).parameters(), strict=True))
+        for n in before
+    }
+    assert unchanged == {"d_image": True, "d_cond": True, "details": False}
+    assert "train/adv" not in t.callback_metrics and "train/d1" not in t.callback_metrics
+
+
+def test_details_net_starts_as_the_identity_on_the_coarse_image():
+    from deep_halftoning.models import DetailsNet
+
+    halftone, coarse, edges = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16), torch.rand(2, 1, 16, 16)
+    assert torch.equal(DetailsNet(width=8, blocks=1)(halftone, coarse, edges=edges), coarse)
+
+
 def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
     coarse = CoarseStage(net=LITE_COARSE)
     checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="coarse", save_last=False)

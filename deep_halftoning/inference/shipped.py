@@ -1,0 +1,98 @@
+"""The trained descreeners shipped inside the package: where they lie, how they are checked and packed.
+
+``assets/descreener/`` holds one compact checkpoint per variant (``fidelity``: the
+default, trained for PSNR; ``perceptual``: with the adversarial term), the Hydra
+config of each stage that made it, and ``manifest.json`` (recipe, data, steps,
+metrics and the sha256 of every file). ``make reproduce`` rebuilds all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from ..io import atomic_output
+from ..stages.common import CHECKPOINT_KEY
+from .descreener import PIPELINE
+
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "descreener"
+MANIFEST = "manifest.json"
+DEFAULT_VARIANT = "fidelity"
+
+
+class ShippedCheckpointError(OSError):
+    """The shipped descreener is missing, unknown or does not match its manifest."""
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_manifest(directory: str | os.PathLike = SHIPPED_DIR) -> dict:
+    """The manifest of the shipped descreeners in ``directory``."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise ShippedCheckpointError(
+            f"no shipped descreener in {path.parent} (manifest missing): reinstall the package or run `make reproduce`"
+        )
+    return json.loads(path.read_text())
+
+
+def shipped_checkpoint(variant: str = DEFAULT_VARIANT, directory: str | os.PathLike = SHIPPED_DIR) -> Path:
+    """The checked path of a shipped descreener variant (``fidelity`` or ``perceptual``)."""
+    variants = load_manifest(directory)["variants"]
+    if variant not in variants:
+        raise ShippedCheckpointError(f"no shipped {variant!r} descreener; shipped: {', '.join(sorted(variants))}")
+    entry = variants[variant]
+    path = Path(directory) / entry["file"]
+    if not path.is_file():
+        raise ShippedCheckpointError(f"the shipped {variant} descreener {path} is missing: reinstall the package")
+    if sha256(path) != entry["sha256"]:
+        raise ShippedCheckpointError(
+            f"the shipped {variant} descreener {path} does not match the sha256 in its manifest "
+            "(corrupt or replaced): reinstall the package or run `make reproduce`"
+        )
+    return path
+
+
+def pack_checkpoint(
+    source: str | os.PathLike, destination: str | os.PathLike, half: bool = True
+) -> dict[str, int | str]:
+    """Keep only the inference networks of a stage checkpoint (no discriminators, no optimiser
+    state), in fp16 when ``half``, and write them atomically to ``destination``.
+
+    Returns the file's name, size, sha256, parameter count and the source's global step.
+    """
+    checkpoint = torch.load(source, map_location="cpu", weights_only=True)
+    specs = checkpoint[CHECKPOINT_KEY]["networks"]
+    kept = [name for name in PIPELINE if name in specs]
+    state = {
+        key: value.half() if half and value.is_floating_point() else value
+        for key, value in checkpoint["state_dict"].items()
+        if key.split(".", 1)[0] in kept
+    }
+    packed = {
+        CHECKPOINT_KEY: {"networks": {name: specs[name] for name in kept}},
+        "state_dict": state,
+        "global_step": checkpoint.get("global_step", 0),
+    }
+    destination = Path(destination)
+    with atomic_output(destination) as tmp:
+        torch.save(packed, tmp)
+    parameters = sum(v.numel() for k, v in state.items() if v.is_floating_point() and "running_" not in k)
+    return {
+        "file": destination.name,
+        "bytes": destination.stat().st_size,
+        "sha256": sha256(destination),
+        "parameters": parameters,
+        "global_step": int(packed["global_step"]),
+    }

@@ -1,0 +1,124 @@
+"""Pack the release recipe's trained pipeline into the package, evaluate it and write its manifest.
+
+Reads the stage outputs of ``make reproduce`` (``outputs/release/<stage>/``), packs the
+final checkpoints of each variant (``fidelity``: joint; ``perceptual``: the adversarial
+details stage) as fp16 inference checkpoints, copies the stage configs beside them,
+evaluates the packed files with ``experiments/evaluate.py`` on the embedded validation
+photos (never trained on) and writes ``manifest.json`` (recipe, data, steps, metrics,
+sha256), ``experiments/results/descreening.md`` and the comparison figure.
+
+    python experiments/ship_descreener.py --stages outputs/release
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+
+from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records
+from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
+from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evaluate import HALFTONES, default_models, evaluate, model_methods, results_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+#: variant -> (the stage whose last checkpoint ships, the stages that made it, in order)
+VARIANTS = {
+    "fidelity": ("joint", ("coarse", "edge", "details", "joint")),
+    "perceptual": ("details_perceptual", ("coarse", "edge", "details_perceptual")),
+}
+LIMIT_BYTES = 25 * 1024 * 1024
+
+
+def stage_steps(stage_dir: Path) -> int:
+    """Optimiser steps of a finished stage (from its published last checkpoint)."""
+    checkpoint = torch.load(stage_dir / "last.ckpt", map_location="cpu", weights_only=True)
+    return int(checkpoint.get("global_step", 0))
+
+
+def training_photos(config: Path) -> list[str]:
+    """The training images named by a stage config's ``data.train_source``."""
+    from omegaconf import OmegaConf
+
+    source = OmegaConf.to_container(OmegaConf.load(config).data.train_source, resolve=False)
+    return [_portable(record.image) for record in build_records(source)]
+
+
+def _portable(path: Path) -> str:
+    """``path``, from ``site-packages/`` on when it lies in an installed package."""
+    parts = path.parts
+    return str(Path(*parts[parts.index("site-packages") :])) if "site-packages" in parts else str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stages", type=Path, default=ROOT / "outputs" / "release")
+    parser.add_argument("--out", type=Path, default=SHIPPED_DIR)
+    parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results")
+    args = parser.parse_args(argv)
+    out = args.out
+    (out / "configs").mkdir(parents=True, exist_ok=True)
+    manifest: dict = {
+        "created": datetime.date.today().isoformat(),
+        "recipe": "make reproduce (experiment=release/<stage>: coarse, edge, details, joint, details_perceptual)",
+        "torch": torch.__version__,
+        "objectnet": "not used: no semantic labels exist offline (DetailsNet gets halftone, coarse image and edges)",
+        "variants": {},
+    }
+    for variant, (final, stages) in VARIANTS.items():
+        if not (args.stages / final / "last.ckpt").is_file():
+            print(f"skipping {variant}: {args.stages / final / 'last.ckpt'} does not exist", file=sys.stderr)
+            continue
+        entry = pack_checkpoint(args.stages / final / "last.ckpt", out / f"{variant}.ckpt")
+        entry["stages"] = {}
+        for stage in stages:
+            config = args.stages / stage / "config.yaml"
+            shutil.copyfile(config, out / "configs" / f"{stage}.yaml")
+            entry["stages"][stage] = {"steps": stage_steps(args.stages / stage), "config": f"configs/{stage}.yaml"}
+        manifest["variants"][variant] = entry
+        manifest.setdefault("data", {"train": training_photos(args.stages / stages[0] / "config.yaml")})
+    manifest["data"]["validation"] = [f"{p.name} ({p.package}, {p.licence})" for p in EMBEDDED_PHOTOS["val"]]
+    total = sum(entry["bytes"] for entry in manifest["variants"].values())
+    if total > LIMIT_BYTES:
+        raise SystemExit(f"packed descreeners take {total} bytes, over the {LIMIT_BYTES}-byte limit")
+    with open(out / MANIFEST, "w") as handle:  # provisional, so the packed files can be loaded by name
+        json.dump(manifest, handle, indent=1)
+
+    methods = model_methods(default_models(), None, 256)
+    for name in BASELINES:
+        methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
+    images = [r.image for r in embedded_records("val")]
+    halftones = list(HALFTONES)
+    figure = args.results / "descreening.png"
+    scores = evaluate(images, methods, halftones, ROOT / "outputs" / "evaluation", 768, figure)
+    for variant, entry in manifest["variants"].items():
+        column = "model" if variant == "fidelity" else f"model-{variant}"
+        entry["metrics"] = {h: {"psnr": scores[(h, column)][0], "ssim": scores[(h, column)][1]} for h in halftones}
+    manifest["baselines"] = {
+        h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in BASELINES} for h in halftones
+    }
+    with open(out / MANIFEST, "w") as handle:
+        json.dump(manifest, handle, indent=1)
+    table = results_table(scores, halftones, ["halftone", *methods])
+    text = (
+        "# Descreening: shipped model vs classical baselines\n\n"
+        f"Mean PSNR (dB) / SSIM over the {len(images)} embedded validation photos (never trained on), "
+        "shrunk to 768 px. Produced by `python experiments/ship_descreener.py` (part of `make reproduce`); "
+        "the same table comes from `python experiments/evaluate.py`.\n\n"
+        f"{table}\n\n![comparison](descreening.png)\n"
+    )
+    (args.results / "descreening.md").write_text(text)
+    print(table)
+    print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
