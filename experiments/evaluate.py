@@ -36,6 +36,7 @@ from deep_halftoning.inference import (
     load_manifest,
     shipped_checkpoint,
 )
+from deep_halftoning.inference.shipped import SHIPPED_DIR
 from deep_halftoning.io import atomic_output, read_image, write_image
 
 #: name -> (method, parameters, scanned)
@@ -150,16 +151,18 @@ def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int) -
     return methods
 
 
-def default_models() -> dict[str, Path]:
-    """The descreeners shipped with the package (``model``: fidelity, ``model-perceptual``), where present."""
-    models = {}
+def shipped_models(directory: Path = SHIPPED_DIR) -> dict[str, Path]:
+    """The shipped descreeners in ``directory`` (``model``: fidelity, ``model-perceptual``), where present."""
     try:
-        variants = load_manifest()["variants"]
+        variants = load_manifest(directory)["variants"]
     except ShippedCheckpointError:
-        return models
-    for variant in variants:
-        models["model" if variant == "fidelity" else f"model-{variant}"] = shipped_checkpoint(variant)
-    return models
+        return {}
+    return {model_column(variant): shipped_checkpoint(variant, directory) for variant in variants}
+
+
+def model_column(variant: str) -> str:
+    """The results column of a shipped variant."""
+    return "model" if variant == "fidelity" else f"model-{variant}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     models = dict(item.split("=", 1) for item in args.model)
     if args.checkpoint:
         models["model"] = args.checkpoint
-    models = {name: Path(path) for name, path in models.items()} or default_models()
+    models = {name: Path(path) for name, path in models.items()} or shipped_models()
     if not models:
         print("no model given and none shipped: evaluating the baselines only", file=sys.stderr)
     methods = model_methods(models, args.device, args.tile)

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import torch
 
-from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records
+from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records, folder_records
 from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import HALFTONES, default_models, evaluate, model_methods, results_table  # noqa: E402
+from evaluate import HALFTONES, evaluate, model_column, model_methods, results_table, shipped_models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: variant -> (the stage whose last checkpoint ships, the stages that made it, in order)
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", type=Path, default=ROOT / "outputs" / "release")
     parser.add_argument("--out", type=Path, default=SHIPPED_DIR)
     parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results")
+    parser.add_argument("--images", type=Path, help="validation photos (default: the embedded validation photos)")
+    parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
     args = parser.parse_args(argv)
     out = args.out
     (out / "configs").mkdir(parents=True, exist_ok=True)
@@ -84,22 +86,26 @@ def main(argv: list[str] | None = None) -> int:
             entry["stages"][stage] = {"steps": stage_steps(args.stages / stage), "config": f"configs/{stage}.yaml"}
         manifest["variants"][variant] = entry
         manifest.setdefault("data", {"train": training_photos(args.stages / stages[0] / "config.yaml")})
-    manifest["data"]["validation"] = [f"{p.name} ({p.package}, {p.licence})" for p in EMBEDDED_PHOTOS["val"]]
+    if args.images:
+        images = [record.image for record in folder_records(args.images)]
+        manifest["data"]["validation"] = [str(image) for image in images]
+    else:
+        images = [record.image for record in embedded_records("val")]
+        manifest["data"]["validation"] = [f"{p.name} ({p.package}, {p.licence})" for p in EMBEDDED_PHOTOS["val"]]
     total = sum(entry["bytes"] for entry in manifest["variants"].values())
     if total > LIMIT_BYTES:
         raise SystemExit(f"packed descreeners take {total} bytes, over the {LIMIT_BYTES}-byte limit")
     with open(out / MANIFEST, "w") as handle:  # provisional, so the packed files can be loaded by name
         json.dump(manifest, handle, indent=1)
 
-    methods = model_methods(default_models(), None, 256)
+    methods = model_methods(shipped_models(out), None, 256)
     for name in BASELINES:
         methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
-    images = [r.image for r in embedded_records("val")]
     halftones = list(HALFTONES)
     figure = args.results / "descreening.png"
-    scores = evaluate(images, methods, halftones, ROOT / "outputs" / "evaluation", 768, figure)
+    scores = evaluate(images, methods, halftones, args.stages / "evaluation", args.max_side, figure)
     for variant, entry in manifest["variants"].items():
-        column = "model" if variant == "fidelity" else f"model-{variant}"
+        column = model_column(variant)
         entry["metrics"] = {h: {"psnr": scores[(h, column)][0], "ssim": scores[(h, column)][1]} for h in halftones}
     manifest["baselines"] = {
         h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in BASELINES} for h in halftones
@@ -109,11 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     table = results_table(scores, halftones, ["halftone", *methods])
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"
-        f"Mean PSNR (dB) / SSIM over the {len(images)} embedded validation photos (never trained on), "
-        "shrunk to 768 px. Produced by `python experiments/ship_descreener.py` (part of `make reproduce`); "
+        f"Mean PSNR (dB) / SSIM over {len(images)} validation photos (never trained on), "
+        f"shrunk to {args.max_side} px. Produced by `python experiments/ship_descreener.py` "
+        "(part of `make reproduce`); "
         "the same table comes from `python experiments/evaluate.py`.\n\n"
         f"{table}\n\n![comparison](descreening.png)\n"
     )
+    args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "descreening.md").write_text(text)
     print(table)
     print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")

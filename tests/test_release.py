@@ -1,0 +1,36 @@
+"""The release recipe behind the shipped descreener (`make reproduce`) runs end to end on tiny settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from test_train import run_stage
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("coarse", "edge", "details", "joint", "details_perceptual")
+
+
+def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
+    for stage in STAGES:  # the mate-backgrounds folder replaced by a folder of the test's own photos
+        cfg, metric = run_stage(
+            tmp_path, f"release/{stage}", "debug=fdr", f"data.train_source.sources.1.path={photo_folder}", run=stage
+        )
+        assert metric is not None, stage
+        assert (Path(cfg.paths.stage_dir) / "config.yaml").is_file(), stage
+    assert Path(cfg.paths.stage_dir).name == "details_perceptual"
+    out, results = tmp_path / "shipped", tmp_path / "results"
+    command = [sys.executable, "experiments/ship_descreener.py", "--stages", str(tmp_path / "outputs")]
+    command += ["--out", str(out), "--results", str(results), "--images", str(photo_folder), "--max-side", "64"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["variants"]) == {"fidelity", "perceptual"}
+    fidelity = manifest["variants"]["fidelity"]
+    assert list(fidelity["stages"]) == ["coarse", "edge", "details", "joint"]
+    assert set(fidelity["metrics"]) == {"floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan"}
+    assert any("a.png" in path for path in manifest["data"]["train"])
+    assert (out / "configs" / "joint.yaml").is_file() and (results / "descreening.png").is_file()
+    assert "| floyd-steinberg |" in (results / "descreening.md").read_text()
