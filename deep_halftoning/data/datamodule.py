@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 from ..halftone.torch_ops import TORCH_METHODS, halftone_torch
 from .ade20k import ClassMap
 from .augment import SMALL_IMAGE_POLICIES
+from .memory import reuse_freed_memory
 from .mix import HalftoneMix
 from .pairs import PairDataset, PairSettings, decode_batch
 from .sources import build_records, drop_unreadable
@@ -27,7 +28,8 @@ class HalftoneDataModule(L.LightningDataModule):
     ``compact_transfer`` images cross process and device boundaries as 8-bit
     tensors, a quarter of the bytes, and are float32 in [0, 1] again once
     transferred (``on_after_batch_transfer``; call :meth:`decode` when iterating
-    the loaders by hand): a win when a GPU decodes them, not on a CPU.
+    the loaders by hand). ``reuse_freed_memory`` keeps glibc from handing every
+    freed batch back to the system (see :mod:`.memory`).
     """
 
     def __init__(
@@ -52,7 +54,8 @@ class HalftoneDataModule(L.LightningDataModule):
         seed: int = 0,
         halftone_on_device: bool = False,
         cache_mb: float = 1024,
-        compact_transfer: bool = False,
+        compact_transfer: bool = True,
+        reuse_freed_memory: bool = True,
     ) -> None:
         super().__init__()
         _check_settings(
@@ -84,6 +87,7 @@ class HalftoneDataModule(L.LightningDataModule):
         self.seed, self.cache_mb = int(seed), float(cache_mb)
         self.halftone_on_device = bool(halftone_on_device)
         self.compact_transfer = bool(compact_transfer)
+        self.reuse_freed_memory = bool(reuse_freed_memory)
         if self.halftone_on_device:
             self._check_device_mix()
         self.train_set: PairDataset | None = None
@@ -114,6 +118,8 @@ class HalftoneDataModule(L.LightningDataModule):
         return self.batch_size // self.world_size
 
     def setup(self, stage: str | None = None) -> None:
+        if self.reuse_freed_memory:
+            reuse_freed_memory()  # before the workers fork, so they inherit it
         rank = self.trainer.global_rank if self.trainer is not None else 0
         common = {
             "class_map": self.class_map,

@@ -37,15 +37,18 @@ def paper_texture(image: np.ndarray, strength: float, seed: int, scale: float = 
     coarse = _gaussian_field((max(2, round(h / scale) + 1), max(2, round(w / scale) + 1)), 1.0, seed)
     field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
     field *= np.float32(strength) / max(float(field.std()), 1e-8)
-    shade = 1.0 + (field[..., None] if image.ndim == 3 else field)
-    return np.clip(image * shade, 0.0, 1.0).astype(np.float32)
+    field += np.float32(1.0)
+    out = np.multiply(image, field[..., None] if image.ndim == 3 else field, dtype=np.float32)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def sensor_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     """Add white Gaussian sensor noise of standard deviation ``sigma``."""
     if sigma == 0:
         return image.copy()
-    return np.clip(image + _gaussian_field(image.shape, sigma, seed), 0.0, 1.0).astype(np.float32)
+    out = _gaussian_field(image.shape, sigma, seed)
+    out += image
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -61,14 +64,16 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip through JPEG at ``quality`` (1-100), as scanners often save."""
     if not 1 <= quality <= 100:
         raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
-    u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    bgr = u8[..., ::-1] if u8.ndim == 3 else u8
-    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    u8 = cv2.convertScaleAbs(np.asarray(image, np.float32), alpha=255.0)  # rounded and saturated to 0..255
+    bgr = cv2.cvtColor(u8, cv2.COLOR_RGB2BGR) if u8.ndim == 3 else u8
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:  # pragma: no cover - OpenCV always encodes uint8
         raise RuntimeError("JPEG encoding failed")
     decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    rgb = decoded[..., ::-1] if decoded.ndim == 3 else decoded
-    return (rgb.astype(np.float32) / 255.0).astype(np.float32)
+    rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB) if decoded.ndim == 3 else decoded
+    out = rgb.astype(np.float32)
+    out *= np.float32(1 / 255)
+    return out
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ def test_every_recipe_composes():
         for recipe in ("folder", "ade20k"):
             cfg = compose(overrides=[f"+data={recipe}"])
             assert cfg.data.train_source.kind == recipe
+        photos = compose(overrides=["+data=photos"]).data.train_source
+        assert [source.kind for source in photos.sources] == ["embedded", "folder"]
     with pytest.raises(Exception, match="crop_sise"), initialize_config_dir(str(CONF), version_base="1.3"):
         compose(overrides=["+data=default", "data.crop_sise=3"])
 
@@ -43,7 +45,7 @@ def test_every_recipe_composes():
 def test_batches_are_nchw_dicts():
     dm = make()
     dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))
+    batch = dm.on_after_batch_transfer(next(iter(dm.train_dataloader())), 0)  # 8-bit in transit
     assert batch["halftone"].shape == (4, 3, 32, 32) and batch["clean"].shape == (4, 3, 32, 32)
     assert batch["edges"].shape == (4, 1, 32, 32) and len(batch["method"]) == 4
     assert all(batch[k].dtype == torch.float32 for k in ("halftone", "clean", "edges"))
@@ -90,7 +92,7 @@ def test_per_device_batch_follows_world_size():
 
 
 def test_compact_transfer_decodes_to_the_same_batches():
-    plain, compact = make(), make("default", "data.compact_transfer=true")
+    plain, compact = make("default", "data.compact_transfer=false"), make()
     plain.setup("fit")
     compact.setup("fit")
     raw = next(iter(compact.val_dataloader()))
@@ -191,3 +193,13 @@ def test_ddp_spawn_splits_the_global_batch(tmp_path):
         default_root_dir=tmp_path,
     )
     trainer.fit(_Probe(expected_batch=4), datamodule=dm)
+
+
+def test_freed_memory_is_kept_for_reuse_on_glibc():
+    import platform
+
+    from deep_halftoning.data.memory import reuse_freed_memory
+
+    applied = reuse_freed_memory()
+    assert applied == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+    assert make().decode({"clean": torch.full((2, 3, 8, 8), 255, dtype=torch.uint8)})["clean"].eq(1).all()
