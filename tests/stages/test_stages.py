@@ -105,7 +105,7 @@ def test_gan_stages_train_and_validate(tmp_path, stage_class):
 def _fixed_batch():
     dm = datamodule()
     dm.setup("fit")
-    return next(iter(dm.val_dataloader()))
+    return dm.decode(next(iter(dm.val_dataloader())))
 
 
 def _train_steps(stage, batch, steps: int) -> list[float]:
