@@ -61,7 +61,7 @@ sweep: $(STAMP)
 
 ## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's mate-backgrounds
 ## photos when missing), then repack it into the package with its manifest and evaluation
-RELEASE_STAGES := coarse edge details joint details_perceptual
+RELEASE_STAGES := coarse edge details joint joint_perceptual
 reproduce: $(STAMP)
 	test -d /usr/share/backgrounds/mate/nature || $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds
 	for stage in $(RELEASE_STAGES); do \

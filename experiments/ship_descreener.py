@@ -1,8 +1,8 @@
 """Pack the release recipe's trained pipeline into the package, evaluate it and write its manifest.
 
 Reads the stage outputs of ``make reproduce`` (``outputs/release/<stage>/``), packs the
-final checkpoints of each variant (``fidelity``: joint; ``perceptual``: the adversarial
-details stage) as fp16 inference checkpoints, copies the stage configs beside them,
+final checkpoints of each variant (``fidelity``: joint; ``perceptual``: the same joint
+fine-tuning with the adversarial term) as fp16 inference checkpoints, copies the stage configs beside them,
 evaluates the packed files with ``experiments/evaluate.py`` on the embedded validation
 photos (never trained on) and writes ``manifest.json`` (recipe, data, steps, metrics,
 sha256), ``experiments/results/descreening.md`` and the comparison figure.
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: variant -> (the stage whose last checkpoint ships, the stages that made it, in order)
 VARIANTS = {
     "fidelity": ("joint", ("coarse", "edge", "details", "joint")),
-    "perceptual": ("details_perceptual", ("coarse", "edge", "details_perceptual")),
+    "perceptual": ("joint_perceptual", ("coarse", "edge", "details", "joint_perceptual")),
 }
 LIMIT_BYTES = 25 * 1024 * 1024
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "configs").mkdir(parents=True, exist_ok=True)
     manifest: dict = {
         "created": datetime.date.today().isoformat(),
-        "recipe": "make reproduce (experiment=release/<stage>: coarse, edge, details, joint, details_perceptual)",
+        "recipe": "make reproduce (experiment=release/<stage>: coarse, edge, details, joint, joint_perceptual)",
         "torch": torch.__version__,
         "objectnet": "not used: no semantic labels exist offline (DetailsNet gets halftone, coarse image and edges)",
         "variants": {},

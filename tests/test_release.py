@@ -10,7 +10,7 @@ from pathlib import Path
 from test_train import run_stage
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("coarse", "edge", "details", "joint", "details_perceptual")
+STAGES = ("coarse", "edge", "details", "joint", "joint_perceptual")
 
 
 def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
@@ -20,7 +20,7 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
         )
         assert metric is not None, stage
         assert (Path(cfg.paths.stage_dir) / "config.yaml").is_file(), stage
-    assert Path(cfg.paths.stage_dir).name == "details_perceptual"
+    assert Path(cfg.paths.stage_dir).name == "joint_perceptual"
     out, results = tmp_path / "shipped", tmp_path / "results"
     command = [sys.executable, "experiments/ship_descreener.py", "--stages", str(tmp_path / "outputs")]
     command += ["--out", str(out), "--results", str(results), "--images", str(photo_folder), "--max-side", "64"]
