@@ -200,7 +200,8 @@ class DetailsStage(Stage):
 
     def on_train_epoch_end(self) -> None:
         schedulers = self.lr_schedulers()
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+        schedulers = schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
+        for scheduler in schedulers if self.adversarial else schedulers[:1]:  # resting discriminators keep theirs
             scheduler.step()
 
     def validation_step(self, batch, batch_idx):
