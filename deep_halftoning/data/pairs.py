@@ -204,7 +204,7 @@ def decode_batch(batch: dict) -> dict:
     for key in IMAGE_KEYS:
         value = batch.get(key)
         if torch.is_tensor(value) and value.dtype == torch.uint8:
-            batch[key] = value.float().div_(255.0) if key != "edges" else value.float()
+            batch[key] = value * (1.0 / 255.0) if key != "edges" else value.float()  # one pass to float32
     if torch.is_tensor(batch.get("segmentation")) and batch["segmentation"].dtype == torch.uint8:
         batch["segmentation"] = batch["segmentation"].long()
     return batch
