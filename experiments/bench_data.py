@@ -17,13 +17,14 @@ with the decode to float32 done on the CPU (what a CPU run pays):
 
 Writes ``experiments/results/data.md``.
 
-    python experiments/bench_data.py [--workers 2] [--batches 60]
+    python experiments/bench_data.py [--workers 2] [--batches 60] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from collections import Counter
 from pathlib import Path
@@ -67,11 +68,16 @@ def throughput(loader: DataLoader, batches: int, decode=None) -> tuple[float, Co
     return count / (time.perf_counter() - start), methods
 
 
-def both(dm, batches: int) -> tuple[float, float, Counter]:
-    """Loader-only and loader + CPU decode rates of a data module's training loader."""
-    loader_rate, methods = throughput(dm.train_dataloader(), batches)
-    decoded_rate, more = throughput(dm.train_dataloader(), batches, dm.decode)
-    return loader_rate, decoded_rate, methods + more
+def both(dm, batches: int, repeats: int) -> tuple[float, float, Counter]:
+    """Loader-only and loader + CPU decode rates of a data module's training loader (medians of
+    ``repeats`` runs, each with fresh workers, alternating so drifts in machine load hit both)."""
+    loader, decoded, methods = [], [], Counter()
+    for _ in range(repeats):
+        for rates, decode in ((loader, None), (decoded, dm.decode)):
+            rate, drawn = throughput(dm.train_dataloader(), batches, decode)
+            rates.append(rate)
+            methods += drawn
+    return statistics.median(loader), statistics.median(decoded), methods
 
 
 def datamodule(recipe: str, workers: int, batch: int, *overrides: str):
@@ -95,19 +101,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batches", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per pipeline; the median is reported")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     before = datamodule(
         "default", args.workers, args.batch, "data.compact_transfer=false", "data.reuse_freed_memory=false"
     )
-    before_rate, _, _ = both(before, args.batches)
+    before_rate, _, _ = both(before, args.batches, args.repeats)
     print(f"previous default (float32 transfer, glibc defaults): {before_rate:.0f} pairs/s")
     cpu = datamodule("default", args.workers, args.batch)
-    cpu_rate, cpu_decoded, methods = both(cpu, args.batches)
+    cpu_rate, cpu_decoded, methods = both(cpu, args.batches, args.repeats)
     print(f"default recipe: {cpu_rate:.0f} pairs/s from the loader, {cpu_decoded:.0f} with the CPU decode")
     gpu = datamodule("gpu", args.workers, args.batch)
-    gpu_rate, gpu_decoded, _ = both(gpu, args.batches)
+    gpu_rate, gpu_decoded, _ = both(gpu, args.batches, args.repeats)
     print(f"gpu recipe, CPU side (crop, edges, recipe): {gpu_rate:.0f} pairs/s")
     sample = before.train_set[0]
     peer = DataLoader(Precomputed(sample), batch_size=args.batch, num_workers=args.workers, persistent_workers=True)
@@ -127,7 +134,8 @@ def main() -> None:
         "# Data throughput",
         "",
         f"256x256 RGB crops of the embedded photos with Canny edges, {args.workers} DataLoader workers, "
-        f"batches of {args.batch}, {args.batches} batches after warm-up, {os.cpu_count()} cores. "
+        f"batches of {args.batch}, {args.batches} batches after warm-up, median of {args.repeats} runs, "
+        f"{os.cpu_count()} cores. "
         "Produced by `python experiments/bench_data.py`. *Loader*: batches as they arrive in the training "
         "process (on a GPU run the 8-bit batch is then decoded on the GPU); *+ CPU decode*: with the "
         "8-bit -> float32 decode on the CPU, as in a CPU run.",
@@ -136,7 +144,8 @@ def main() -> None:
         "|---|---:|---:|---:|",
         f"| `data=default`: full mix + scan simulation on the CPU, 8-bit transfer, memory reuse | {cpu_rate:.0f} | "
         f"{cpu_decoded:.0f} | {cpu_rate / peer_rate:.2f} |",
-        f"| the same before this change: float32 transfer, glibc defaults | {before_rate:.0f} | {before_rate:.0f} | "
+        f"| the same recipe with the previous settings: float32 transfer, glibc defaults | {before_rate:.0f} | "
+        f"{before_rate:.0f} | "
         f"{before_rate / peer_rate:.2f} |",
         f"| `data=gpu`: CPU side only (crop, flips, edges); halftones on the accelerator | {gpu_rate:.0f} | "
         f"{gpu_decoded:.0f} | {gpu_rate / peer_rate:.2f} |",
