@@ -95,6 +95,14 @@ def test_stage_wise_recipe_chains_checkpoints(tmp_path):
         assert (Path(cfg.paths.stage_dir) / "last.ckpt").is_file(), experiment
 
 
+def test_every_epoch_leaves_a_checkpoint(tmp_path):
+    """A killed run loses at most the epoch in progress: the best and the last epoch are on disk."""
+    cfg, _ = run_stage(tmp_path, "coarse", "trainer.max_epochs=2", "trainer.limit_val_batches=1")
+    saved = sorted(p.name for p in (Path(cfg.paths.output_dir) / "checkpoints").glob("*.ckpt"))
+    assert saved[-1] == "last.ckpt" and saved[0].startswith("epoch00"), saved
+    assert torch.load(Path(cfg.paths.stage_dir) / "last.ckpt", weights_only=True)["epoch"] == 1
+
+
 def test_object_stage_recipe(tmp_path, ade_tree):
     cfg, metric = run_stage(
         tmp_path, "object", "debug=fdr", f"data.train_source.root={ade_tree}", f"data.val_source.root={ade_tree}"
