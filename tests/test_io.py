@@ -124,3 +124,15 @@ def test_write_refuses_inputs_and_bad_requests(tmp_path, rng):
         write_image(tmp_path / "out.jpg", image, bit_depth=16)
     with pytest.raises(ImageWriteError, match="shape"):
         write_image(tmp_path / "out.png", np.zeros((4, 4, 2), np.float32))
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from deep_halftoning.io import atomic_output
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    with atomic_output(tmp_path / "out.bin") as tmp:
+        tmp.write_bytes(b"done")
+    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o666 & ~mask
