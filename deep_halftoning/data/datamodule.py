@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+import cv2
 import lightning as L
 import torch
 from torch.utils.data import DataLoader
@@ -29,7 +30,9 @@ class HalftoneDataModule(L.LightningDataModule):
     tensors, a quarter of the bytes, and are float32 in [0, 1] again once
     transferred (``on_after_batch_transfer``; call :meth:`decode` when iterating
     the loaders by hand). ``reuse_freed_memory`` keeps glibc from handing every
-    freed batch back to the system (see :mod:`.memory`).
+    freed batch back to the system (see :mod:`.memory`). With worker processes,
+    ``opencv_threads`` caps OpenCV's threads per process (the workers already run
+    in parallel; ``None`` leaves OpenCV alone).
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class HalftoneDataModule(L.LightningDataModule):
         cache_mb: float = 1024,
         compact_transfer: bool = True,
         reuse_freed_memory: bool = True,
+        opencv_threads: int | None = 1,
     ) -> None:
         super().__init__()
         _check_settings(
@@ -88,6 +92,7 @@ class HalftoneDataModule(L.LightningDataModule):
         self.halftone_on_device = bool(halftone_on_device)
         self.compact_transfer = bool(compact_transfer)
         self.reuse_freed_memory = bool(reuse_freed_memory)
+        self.opencv_threads = opencv_threads
         if self.halftone_on_device:
             self._check_device_mix()
         self.train_set: PairDataset | None = None
@@ -142,6 +147,8 @@ class HalftoneDataModule(L.LightningDataModule):
     def _loader(self, dataset: PairDataset | None, train: bool) -> DataLoader:
         if dataset is None:
             raise RuntimeError("call setup() before asking for a dataloader")
+        if self.num_workers and self.opencv_threads is not None:
+            cv2.setNumThreads(self.opencv_threads)  # here, before the workers fork: not inside them, where it hangs
         return DataLoader(
             dataset,
             batch_size=self.per_device_batch_size,
