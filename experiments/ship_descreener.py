@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results")
     parser.add_argument("--images", type=Path, help="validation photos (default: the embedded validation photos)")
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
+    parser.add_argument("--note", help="anything a reader of the manifest should know about this training run")
     args = parser.parse_args(argv)
     out = args.out
     (out / "configs").mkdir(parents=True, exist_ok=True)
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         "objectnet": "not used: no semantic labels exist offline (DetailsNet gets halftone, coarse image and edges)",
         "variants": {},
     }
+    if args.note:
+        manifest["note"] = args.note
     for variant, (final, stages) in VARIANTS.items():
         if not (args.stages / final / "last.ckpt").is_file():
             print(f"skipping {variant}: {args.stages / final / 'last.ckpt'} does not exist", file=sys.stderr)
