@@ -20,10 +20,12 @@ import sys
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 
 from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records, folder_records
 from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
+from deep_halftoning.io import atomic_output
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import HALFTONES, evaluate, model_column, model_methods, results_table, shipped_models  # noqa: E402
@@ -45,8 +47,6 @@ def stage_steps(stage_dir: Path) -> int:
 
 def training_photos(config: Path) -> list[str]:
     """The training images named by a stage config's ``data.train_source``."""
-    from omegaconf import OmegaConf
-
     source = OmegaConf.to_container(OmegaConf.load(config).data.train_source, resolve=False)
     return [_portable(record.image) for record in build_records(source)]
 
@@ -55,6 +55,11 @@ def _portable(path: Path) -> str:
     """``path``, from ``site-packages/`` on when it lies in an installed package."""
     parts = path.parts
     return str(Path(*parts[parts.index("site-packages") :])) if "site-packages" in parts else str(path)
+
+
+def write_manifest(manifest: dict, out: Path) -> None:
+    with atomic_output(out / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             entry["stages"][stage] = {"steps": stage_steps(args.stages / stage), "config": f"configs/{stage}.yaml"}
         manifest["variants"][variant] = entry
         manifest.setdefault("data", {"train": training_photos(args.stages / stages[0] / "config.yaml")})
+    if not manifest["variants"]:
+        raise SystemExit(f"nothing to ship under {args.stages}: train the release recipe first (make reproduce)")
     if args.images:
         images = [record.image for record in folder_records(args.images)]
         manifest["data"]["validation"] = [str(image) for image in images]
@@ -98,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(entry["bytes"] for entry in manifest["variants"].values())
     if total > LIMIT_BYTES:
         raise SystemExit(f"packed descreeners take {total} bytes, over the {LIMIT_BYTES}-byte limit")
-    with open(out / MANIFEST, "w") as handle:  # provisional, so the packed files can be loaded by name
-        json.dump(manifest, handle, indent=1)
+    write_manifest(manifest, out)  # provisional, so the packed files can be loaded by name
 
     methods = model_methods(shipped_models(out), None, 256)
     for name in BASELINES:
@@ -113,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest["baselines"] = {
         h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in BASELINES} for h in halftones
     }
-    with open(out / MANIFEST, "w") as handle:
-        json.dump(manifest, handle, indent=1)
+    write_manifest(manifest, out)
     table = results_table(scores, halftones, ["halftone", *methods])
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"
