@@ -203,6 +203,14 @@ def atomic_output(path: Path) -> Iterator[Path]:
         raise
 
 
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file (a report, a manifest) atomically, creating its folder."""
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
+    return path
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)

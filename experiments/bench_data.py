@@ -34,6 +34,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch.utils.data import DataLoader, Dataset
 
+from deep_halftoning.io import write_text
+
 CONF = Path(__file__).resolve().parents[1] / "conf"
 RESULTS = Path(__file__).resolve().parent / "results" / "data.md"
 
@@ -165,8 +167,7 @@ def main() -> None:
         "Methods drawn in the default runs: " + ", ".join(f"{k} {v}" for k, v in sorted(methods.items())),
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
+    write_text(args.out, "\n".join(lines))
     print(f"wrote {args.out}")
 
 

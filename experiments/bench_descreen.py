@@ -159,8 +159,9 @@ def main() -> None:
         "`--batch`/`tile` to fill the GPU.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
+    from deep_halftoning.io import write_text
+
+    write_text(args.out, "\n".join(lines))
     print(f"wrote {args.out}")
 
 

@@ -27,6 +27,7 @@ from PIL import Image
 from deep_halftoning.halftone import error_diffusion, halftone, ordered
 from deep_halftoning.halftone.color import rgb_to_cmyk
 from deep_halftoning.halftone.screen import DEFAULT_ANGLES, am_screen
+from deep_halftoning.io import write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "halftone.md"
 
@@ -193,8 +194,7 @@ def main() -> None:
         *(f"- {name}: {seconds:.2f} s" for name, seconds in jit.items()),
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
+    write_text(args.out, "\n".join(lines))
     print(f"wrote {args.out}")
 
 

@@ -37,7 +37,7 @@ from deep_halftoning.inference import (
     shipped_checkpoint,
 )
 from deep_halftoning.inference.shipped import SHIPPED_DIR
-from deep_halftoning.io import atomic_output, read_image, write_image
+from deep_halftoning.io import atomic_output, read_image, write_image, write_text
 
 #: name -> (method, parameters, scanned)
 HALFTONES = {
@@ -198,10 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     columns = ["halftone", *methods]
     table = results_table(scores, args.halftones, columns)
     legend = f"Mean PSNR (dB) / SSIM over {len(images)} image(s); grids: clean | " + " | ".join(columns) + "."
-    (args.out / "results.md").write_text(f"# Descreening evaluation\n\n{legend}\n\n{table}\n")
+    write_text(args.out / "results.md", f"# Descreening evaluation\n\n{legend}\n\n{table}\n")
     records = [{"halftone": h, "method": m, "psnr": p, "ssim": q} for (h, m), (p, q) in scores.items()]
     summary = {"images": [str(i) for i in images], "scores": records}
-    (args.out / "results.json").write_text(json.dumps(summary, indent=1))
+    write_text(args.out / "results.json", json.dumps(summary, indent=1))
     print(table)
     print(f"wrote {args.out}/results.md, results.json and comparison grids")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import shutil
 import sys
@@ -25,7 +26,7 @@ from omegaconf import OmegaConf
 from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records, folder_records
 from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
-from deep_halftoning.io import atomic_output
+from deep_halftoning.io import write_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import HALFTONES, evaluate, model_column, model_methods, results_table, shipped_models  # noqa: E402
@@ -39,6 +40,7 @@ VARIANTS = {
 LIMIT_BYTES = 25 * 1024 * 1024
 
 
+@functools.cache
 def stage_steps(stage_dir: Path) -> int:
     """Optimiser steps of a finished stage (from its published last checkpoint)."""
     checkpoint = torch.load(stage_dir / "last.ckpt", map_location="cpu", weights_only=True)
@@ -55,11 +57,6 @@ def _portable(path: Path) -> str:
     """``path``, from ``site-packages/`` on when it lies in an installed package."""
     parts = path.parts
     return str(Path(*parts[parts.index("site-packages") :])) if "site-packages" in parts else str(path)
-
-
-def write_manifest(manifest: dict, out: Path) -> None:
-    with atomic_output(out / MANIFEST) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(config, out / "configs" / f"{stage}.yaml")
             entry["stages"][stage] = {"steps": stage_steps(args.stages / stage), "config": f"configs/{stage}.yaml"}
         manifest["variants"][variant] = entry
-        manifest.setdefault("data", {"train": training_photos(args.stages / stages[0] / "config.yaml")})
+        if "data" not in manifest:  # the same photos for every variant
+            manifest["data"] = {"train": training_photos(args.stages / stages[0] / "config.yaml")}
     if not manifest["variants"]:
         raise SystemExit(f"nothing to ship under {args.stages}: train the release recipe first (make reproduce)")
     if args.images:
@@ -105,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(entry["bytes"] for entry in manifest["variants"].values())
     if total > LIMIT_BYTES:
         raise SystemExit(f"packed descreeners take {total} bytes, over the {LIMIT_BYTES}-byte limit")
-    write_manifest(manifest, out)  # provisional, so the packed files can be loaded by name
+    write_text(out / MANIFEST, json.dumps(manifest, indent=1))  # provisional: the packed files load by name
 
     methods = model_methods(shipped_models(out), None, 256)
     for name in BASELINES:
@@ -119,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest["baselines"] = {
         h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in BASELINES} for h in halftones
     }
-    write_manifest(manifest, out)
+    write_text(out / MANIFEST, json.dumps(manifest, indent=1))
     table = results_table(scores, halftones, ["halftone", *methods])
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"
@@ -129,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "the same table comes from `python experiments/evaluate.py`.\n\n"
         f"{table}\n\n![comparison](descreening.png)\n"
     )
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "descreening.md").write_text(text)
+    write_text(args.results / "descreening.md", text)
     print(table)
     print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")
     return 0
