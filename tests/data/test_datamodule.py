@@ -163,36 +163,28 @@ class _Probe(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
-def test_lightning_fit_with_device_halftoning(tmp_path):
-    dm = make("gpu")
+def _fit_probe(tmp_path, dm: HalftoneDataModule, **trainer_settings) -> L.Trainer:
+    """Two CPU steps of a probe that checks each batch it sees (4 pairs per device)."""
     trainer = L.Trainer(
         accelerator="cpu",
-        devices=1,
         max_steps=2,
         limit_val_batches=1,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         default_root_dir=tmp_path,
+        **trainer_settings,
     )
     trainer.fit(_Probe(expected_batch=4), datamodule=dm)
-    assert trainer.global_step == 2
+    return trainer
+
+
+def test_lightning_fit_with_device_halftoning(tmp_path):
+    assert _fit_probe(tmp_path, make("gpu"), devices=1).global_step == 2
 
 
 def test_ddp_spawn_splits_the_global_batch(tmp_path):
-    dm = make("default", "data.batch_size=8")
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy="ddp_spawn",
-        max_steps=2,
-        limit_val_batches=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        default_root_dir=tmp_path,
-    )
-    trainer.fit(_Probe(expected_batch=4), datamodule=dm)
+    _fit_probe(tmp_path, make("default", "data.batch_size=8"), devices=2, strategy="ddp_spawn")
 
 
 def test_freed_memory_is_kept_for_reuse_on_glibc():
