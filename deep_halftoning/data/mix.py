@@ -36,6 +36,16 @@ def sample_value(spec: object, rng: np.random.Generator) -> object:
     return spec
 
 
+def _plain(spec: object) -> object:
+    """Config containers (e.g. OmegaConf's) as plain dicts, lists and values: drawing from them
+    happens for every training pair, and plain containers are several times cheaper to read."""
+    if isinstance(spec, Mapping):
+        return {key: _plain(value) for key, value in spec.items()}
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        return [_plain(value) for value in spec]
+    return spec
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One concrete way to halftone an image."""
@@ -107,7 +117,7 @@ class HalftoneMix:
     def from_config(cls, methods: Sequence[Mapping], scan: Mapping | None = None) -> HalftoneMix:
         """Build from config: ``methods`` a list of ``{method, weight, mode, params}``, ``scan`` ranges."""
         entries = []
-        for item in methods:
+        for item in _plain(list(methods)):
             unknown = set(item) - {"method", "weight", "mode", "params"}
             if unknown or "method" not in item:
                 raise ValueError(f"mix entry {dict(item)}: needs 'method'; allowed keys weight, mode, params")
@@ -117,7 +127,7 @@ class HalftoneMix:
                 )
             )
         try:
-            ranges = ScanRanges(**dict(scan or {}))
+            ranges = ScanRanges(**_plain(dict(scan or {})))
         except TypeError as err:
             raise ValueError(f"bad scan settings {dict(scan or {})}: {err}") from None
         return cls(entries, ranges)
