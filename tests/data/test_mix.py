@@ -2,6 +2,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from deep_halftoning.data.mix import HalftoneMix, sample_value
 from deep_halftoning.halftone import halftone
@@ -41,6 +42,22 @@ def test_weights_and_parameters():
     image = np.random.default_rng(1).random((16, 16, 3), dtype=np.float32)
     for recipe in recipes[:20]:
         halftone(image, recipe.method, mode=recipe.mode, **recipe.params)
+
+
+def test_omegaconf_config_draws_like_plain_containers():
+    methods = [
+        {
+            "method": "am-cmyk",
+            "mode": ["cmyk"],
+            "params": {"angles": [[15, 75, 0, 45]], "lpi": {"low": 60.0, "high": 90.0}},
+        }
+    ]
+    scan = {"probability": 0.5, "jpeg_quality": [None, 80]}
+    plain = HalftoneMix.from_config(methods, scan)
+    from_omegaconf = HalftoneMix.from_config(OmegaConf.create(methods), OmegaConf.create(scan))
+    assert type(from_omegaconf.entries[0].params["angles"]) is list  # no OmegaConf lookups per pair
+    draws = [mix.sample(np.random.default_rng(3)) for mix in (plain, from_omegaconf)]
+    assert draws[0] == draws[1] and draws[0].params["angles"] == (15, 75, 0, 45)
 
 
 def test_config_errors_name_the_entry():
