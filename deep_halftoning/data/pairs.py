@@ -6,7 +6,7 @@ import json
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -151,19 +151,16 @@ class PairDataset(Dataset):
         clean, label = random_crop(image, label, s.crop_size, rng, s.scale_range, s.small_images)
         clean, label = random_flip_rotate(clean, label, rng, s.flips, s.rot90)
         recipe = self.mix.sample(rng)
-        if recipe.scan is not None and recipe.scan.rotation:  # a skewed scan: the target turns with it
-            clean, label = rotate_pair(clean, label, recipe.scan.rotation)
-            recipe = replace(recipe, scan=replace(recipe.scan, rotation=0.0))
-        edges = canny_edges(clean, **s.edges)
-        sample: dict[str, object] = {
-            "clean": _chw(clean, self.compact),
-            "edges": torch.from_numpy(edges.astype(np.uint8) if self.compact else edges)[None],
-            "method": recipe.method,
-        }
+        sample: dict[str, object] = {"method": recipe.method}
         if self.on_device:
             sample["recipe"] = json.dumps({"method": recipe.method, "mode": recipe.mode, "params": recipe.params})
         else:
             sample["halftone"] = _chw(make_halftone(clean, recipe), self.compact)
+            if recipe.scan is not None and recipe.scan.rotation:  # a skewed scan turns the print: the target too
+                clean, label = rotate_pair(clean, label, recipe.scan.rotation)
+        edges = canny_edges(clean, **s.edges)
+        sample["clean"] = _chw(clean, self.compact)
+        sample["edges"] = torch.from_numpy(edges.astype(np.uint8) if self.compact else edges)[None]
         if self.labelled and label is not None:
             sample["segmentation"] = torch.from_numpy(label.astype(np.uint8 if self.compact else np.int64))
         return sample

@@ -11,6 +11,7 @@ from deep_halftoning.data.mix import HalftoneMix
 from deep_halftoning.data.pairs import PairDataset, PairSettings
 from deep_halftoning.data.sources import ade20k_records, folder_records
 from deep_halftoning.data.targets import canny_edges
+from deep_halftoning.halftone.scan import rotate
 
 MIX = HalftoneMix.from_config(
     [
@@ -116,3 +117,21 @@ def test_dataset_argument_checks(photo_folder):
         PairDataset([], MIX, SETTINGS, 4)
     with pytest.raises(ValueError, match="length"):
         PairDataset(folder_records(photo_folder), MIX, SETTINGS, 0)
+
+
+def test_a_skewed_scan_turns_the_printed_halftone_and_the_target_together(photo_folder):
+    records = folder_records(photo_folder)
+
+    def pair(rotation: float) -> dict:
+        scan = {"probability": 1.0, "blur_sigma": 0.0, "paper_strength": 0.0, "noise_sigma": 0.0, "rotation": rotation}
+        mix = HalftoneMix.from_config([{"method": "floyd-steinberg", "mode": "rgb"}], scan)
+        return PairDataset(records, mix, SETTINGS, 4, deterministic=True)[1]
+
+    def turn(image: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(rotate(image.permute(1, 2, 0).numpy(), 3.0)).permute(2, 0, 1)
+
+    straight, skewed = pair(0.0), pair(3.0)
+    assert set(torch.unique(straight["halftone"]).tolist()) <= {0.0, 1.0}
+    torch.testing.assert_close(skewed["halftone"], turn(straight["halftone"]), rtol=0, atol=0)  # dots turned
+    torch.testing.assert_close(skewed["clean"], turn(straight["clean"]), rtol=0, atol=0)
+    np.testing.assert_array_equal(skewed["edges"][0].numpy(), canny_edges(skewed["clean"].permute(1, 2, 0).numpy()))
