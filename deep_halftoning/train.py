@@ -123,7 +123,8 @@ def train(cfg: DictConfig) -> float | None:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        trainer.save_checkpoint(output_dir / "checkpoints" / "last.ckpt")  # the final weights, even under fdr
+        # the final weights, even under fdr; full state (optimiser too), so a later run can resume from it
+        trainer.save_checkpoint(output_dir / "checkpoints" / "last.ckpt", weights_only=False)
     finally:
         _finish_wandb(loggers)
     metric = trainer.callback_metrics.get(cfg.optimized_metric)

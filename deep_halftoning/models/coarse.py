@@ -17,21 +17,40 @@ class CoarseNet(nn.Module):
     16.8 M parameters); ``width=16`` is the CPU-friendly lite network. Inputs of any
     size are reflect-padded to a multiple of ``2**depth`` and cropped back. With
     ``lowpass=sigma > 0`` the network predicts a residual over a fixed Gaussian blur
-    of the input (no extra parameters), which it learns much faster from.
+    of the input (no extra parameters), which it learns much faster from. ``full_res=f > 0``
+    adds what the paper's U-Net lacks, full-resolution features: two 3x3 convolutions with
+    ``f`` channels before the first stride-2 layer, skip-connected to a 3x3 convolution
+    before the head, so the output is no longer built from half-resolution features alone.
     """
 
     def __init__(
-        self, width: int = 64, depth: int = 5, max_width: int = 512, norm: str = "batch", lowpass: float = 0.0
+        self,
+        width: int = 64,
+        depth: int = 5,
+        max_width: int = 512,
+        norm: str = "batch",
+        lowpass: float = 0.0,
+        full_res: int = 0,
     ) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
+        if full_res < 0:
+            raise ValueError(f"full_res must be >= 0, got {full_res}")
         channels = [min(width * 2**i, max_width * width // 64) for i in range(depth)]
-        self.config = {"width": width, "depth": depth, "max_width": max_width, "norm": norm, "lowpass": lowpass}
+        self.config = {
+            "width": width,
+            "depth": depth,
+            "max_width": max_width,
+            "norm": norm,
+            "lowpass": lowpass,
+            "full_res": full_res,
+        }
         self.register_buffer("blur", _gaussian_kernel(lowpass), persistent=False)
         self.depth = depth
+        self.stem = _full_res_convs(3, full_res) if full_res else None
         self.down = nn.ModuleList()
-        previous = 3
+        previous = full_res or 3
         for i, c in enumerate(channels):
             layers: list[nn.Module] = [nn.Conv2d(previous, c, 4, stride=2, padding=1, bias=i in (0, depth - 1))]
             if 0 < i < depth - 1:
@@ -48,11 +67,15 @@ class CoarseNet(nn.Module):
                 layers.append(norm_layer(norm, out))
             layers.append(nn.ReLU(inplace=True))
             self.up.append(nn.Sequential(*layers))
-        self.head = nn.Conv2d(width, 3, 3, padding=1)
+        self.merge = _full_res_convs(width + full_res, full_res, layers=1) if full_res else None
+        self.head = nn.Conv2d(full_res or width, 3, 3, padding=1)
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
         x, (h, w) = pad_to_multiple(halftone, 2**self.depth)
         skips = []
+        if self.stem is not None:
+            x = self.stem(x)
+            skips.append(x)
         for layer in self.down:
             x = layer(x)
             skips.append(x)
@@ -61,12 +84,22 @@ class CoarseNet(nn.Module):
             x = layer(x)
             if skips:
                 x = torch.cat([x, skips.pop()], dim=1)
+        if self.merge is not None:
+            x = self.merge(x)
         out = self.head(x)[..., :h, :w]
         if self.config["lowpass"] > 0:  # predict a residual over a fixed Gaussian low-pass of the input
             pad = self.blur.shape[-1] // 2
             smooth = F.conv2d(F.pad(halftone, (pad,) * 4, mode="replicate"), self.blur.expand(3, 1, -1, -1), groups=3)
             out = out + smooth
         return out
+
+
+def _full_res_convs(in_channels: int, channels: int, layers: int = 2) -> nn.Sequential:
+    """``layers`` 3x3 convolutions with LeakyReLU 0.2 (no norm: cheap at full resolution)."""
+    modules: list[nn.Module] = []
+    for i in range(layers):
+        modules += [nn.Conv2d(in_channels if i == 0 else channels, channels, 3, padding=1), nn.LeakyReLU(0.2, True)]
+    return nn.Sequential(*modules)
 
 
 def _gaussian_kernel(sigma: float) -> torch.Tensor:

@@ -111,3 +111,15 @@ def test_coarse_lowpass_option_predicts_a_residual_over_a_blur():
     step[..., 20:] = 1.0
     out = net(step)
     assert 0 < out[0, 0, 0, 19] < 0.5 < out[0, 0, 0, 20] < 1  # smoothed, not copied
+
+
+@pytest.mark.parametrize("size", [(1, 1), (37, 50)])
+def test_coarse_full_res_option_adds_full_resolution_features(size):
+    plain, wide = CoarseNet(width=8, depth=3), CoarseNet(width=8, depth=3, full_res=4)
+    x = torch.rand(2, 3, *size)
+    assert wide(x).shape == (2, 3, *size)
+    assert wide.stem[0].stride == (1, 1) and wide.merge[0].in_channels == 8 + 4
+    # off by default: the same weights as before, so older checkpoints still load
+    assert not any(k.startswith(("stem", "merge")) for k in plain.state_dict())
+    with pytest.raises(ValueError, match="full_res"):
+        CoarseNet(width=8, depth=3, full_res=-1)
