@@ -86,3 +86,25 @@ def test_rejects_bad_input():
         ed.error_diffusion(FLAT_100, "nope")
     with pytest.raises(ValueError, match="one H x W channel"):
         ed.error_diffusion(np.zeros((2, 2, 3), np.float32))
+
+
+WINDOW_KERNELS = [name for name, kernel in ed.KERNELS.items() if ed.window_weights(kernel) is not None]
+
+
+def test_kernels_inside_three_rows_and_five_columns_take_the_fast_path():
+    assert {"jarvis-judice-ninke", "stucki", "burkes", "sierra-3", "atkinson"} <= set(WINDOW_KERNELS)
+    assert ed.window_weights(ed.KERNELS["stevenson-arce"]) is None  # four rows, seven columns
+    assert ed.window_weights(ed.KERNELS["shiau-fan-2"]) is None  # a tap three columns back
+
+
+@pytest.mark.parametrize("serpentine", [False, True])
+@pytest.mark.parametrize("kernel", WINDOW_KERNELS)
+def test_fast_window_path_matches_the_generic_kernel(kernel, serpentine, smooth_rgb, rng):
+    """Same taps, same float32 arithmetic: the register-based path decides every pixel as the scatter loop does."""
+    dys, dxs, weights = ed.KERNELS[kernel].arrays()
+    window = ed.window_weights(ed.KERNELS[kernel])
+    for plane in (np.ascontiguousarray(smooth_rgb[..., 1]), rng.random((37, 61), dtype=np.float32)):
+        generic = ed._diffuse(plane, np.empty_like(plane), dys, dxs, weights, serpentine)
+        np.testing.assert_array_equal(ed._diffuse_window(plane, np.empty_like(plane), window, serpentine), generic)
+        if kernel != "floyd-steinberg":  # which has its own fixed-point path
+            np.testing.assert_array_equal(ed.error_diffusion(plane, kernel, serpentine), generic)

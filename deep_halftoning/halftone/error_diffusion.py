@@ -211,6 +211,56 @@ def _floyd_steinberg(plane, out, serpentine):  # pragma: no cover - compiled
     return out
 
 
+def window_weights(kernel: DiffusionKernel) -> np.ndarray | None:
+    """The kernel's weights on rows 0-2 and columns -2..2 (``3 x 5`` float32, column ``dx + 2``), or
+    ``None`` when a tap lies outside that window (then only the generic kernel applies)."""
+    table = np.zeros((3, 5), np.float32)
+    for dy, dx, weight in zip(*kernel.arrays(), strict=True):
+        if not (0 <= dy <= 2 and -2 <= dx <= 2) or (dy == 0 and dx <= 0):
+            return None
+        table[dy, dx + 2] = weight
+    return table
+
+
+@njit(**_JIT)
+def _diffuse_window(plane, out, w, serpentine):  # pragma: no cover - compiled
+    """Any kernel inside a 3-row, 5-column window (``w``: float32 weights, column ``dx + 2``).
+
+    The errors of the last five pixels stay in registers: the same row takes its share at
+    once, and each row below gets the complete sum for one column per pixel (two behind the
+    current one in scan order), so a pixel costs two row-buffer writes instead of one
+    read-modify-write per tap.
+    """
+    height, width = plane.shape
+    cur = np.zeros(width + 4, np.float32)  # row y, with two guard columns on each side
+    nxt = np.zeros(width + 4, np.float32)  # row y + 1
+    far = np.zeros(width + 4, np.float32)  # row y + 2
+    a3, a4 = w[0, 3], w[0, 4]
+    b0, b1, b2, b3, b4 = w[1, 0], w[1, 1], w[1, 2], w[1, 3], w[1, 4]
+    c0, c1, c2, c3, c4 = w[2, 0], w[2, 1], w[2, 2], w[2, 3], w[2, 4]
+    one, zero, half = np.float32(1.0), np.float32(0.0), np.float32(0.5)
+    for y in range(height):
+        step = -1 if serpentine and (y & 1) == 1 else 1
+        x = width - 1 if step < 0 else 0
+        behind = 4 if step < 0 else 0  # buffer index of the column two pixels back: x -/+ 2, plus the guard
+        e1 = e2 = e3 = e4 = zero  # errors 1..4 pixels back in scan order
+        for p in range(width + 2):
+            e0 = zero
+            if p < width:
+                v = plane[y, x] + cur[x + 2] + a3 * e1 + a4 * e2
+                o = one if v >= half else zero
+                out[y, x] = o
+                e0 = v - o
+            t = x + behind
+            nxt[t] += b4 * e4 + b3 * e3 + b2 * e2 + b1 * e1 + b0 * e0
+            far[t] += c4 * e4 + c3 * e3 + c2 * e2 + c1 * e1 + c0 * e0
+            e4, e3, e2, e1 = e3, e2, e1, e0
+            x += step
+        cur, nxt, far = nxt, far, cur
+        far[:] = zero
+    return out
+
+
 @njit(**_JIT)
 def _diffuse(plane, out, dys, dxs, weights, serpentine):  # pragma: no cover - compiled
     """Any fixed kernel, in float32, with a ring buffer of error rows."""
@@ -284,6 +334,9 @@ def _prepare(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return plane, np.empty_like(plane)
 
 
+_WINDOW_WEIGHTS = {name: window_weights(kernel) for name, kernel in KERNELS.items()}
+
+
 def error_diffusion(plane: np.ndarray, kernel: str = "floyd-steinberg", serpentine: bool = False) -> np.ndarray:
     """Binary halftone of one channel with a fixed error-diffusion kernel from :data:`KERNELS`."""
     if kernel not in KERNELS:
@@ -291,6 +344,9 @@ def error_diffusion(plane: np.ndarray, kernel: str = "floyd-steinberg", serpenti
     plane, out = _prepare(plane)
     if kernel == "floyd-steinberg":
         return _floyd_steinberg(plane, out, bool(serpentine))
+    window = _WINDOW_WEIGHTS[kernel]
+    if window is not None:
+        return _diffuse_window(plane, out, window, bool(serpentine))
     dys, dxs, weights = KERNELS[kernel].arrays()
     return _diffuse(plane, out, dys, dxs, weights, bool(serpentine))
 
