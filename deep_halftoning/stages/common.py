@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -38,6 +39,12 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
+def constructor_defaults(cls: type) -> dict:
+    """The keyword defaults of ``cls``'s constructor."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
 def load_network(path: str | os.PathLike, name: str, into: nn.Module) -> None:
     """Load network ``name`` of a stage checkpoint into ``into`` (``weights_only``; architecture checked)."""
     path = Path(path)
@@ -48,7 +55,10 @@ def load_network(path: str | os.PathLike, name: str, into: nn.Module) -> None:
     if name not in specs:
         raise ArchitectureMismatch(f"{path} holds no '{name}' network (it has: {', '.join(specs) or 'none'})")
     saved, wanted = specs[name], network_spec(into)
-    saved_config = {k: _plain(v) for k, v in saved["config"].items()}
+    # options added after the checkpoint was written take their defaults, i.e. the architecture it has
+    defaults = constructor_defaults(type(into)) if saved["class"] == wanted["class"] else {}
+    filled = {k: defaults[k] for k in wanted["config"] if k in defaults} | saved["config"]
+    saved_config = {k: _plain(v) for k, v in filled.items()}
     wanted_config = {k: _plain(v) for k, v in wanted["config"].items()}
     if saved["class"] != wanted["class"] or saved_config != wanted_config:
         differences = {

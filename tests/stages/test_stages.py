@@ -17,6 +17,7 @@ from deep_halftoning.stages import (
     ObjectStage,
     load_network,
 )
+from deep_halftoning.stages.common import CHECKPOINT_KEY, network_spec
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 LITE_COARSE = {"width": 8, "depth": 3}
@@ -220,6 +221,20 @@ def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
         load_network(tmp_path / "missing.ckpt", "coarse", coarse.coarse)
     reloaded = CoarseStage.load_from_checkpoint(path, weights_only=True)
     assert reloaded.hparams.net == LITE_COARSE
+
+
+def test_a_checkpoint_older_than_a_network_option_chains_with_its_default(tmp_path):
+    """A CoarseNet saved before ``full_res`` existed has no such key: it is the default architecture."""
+    stage = CoarseStage(net=LITE_COARSE)
+    path = tmp_path / "old.ckpt"
+    spec = network_spec(stage.coarse)
+    del spec["config"]["full_res"]
+    state = {f"coarse.{k}": v for k, v in stage.coarse.state_dict().items()}
+    torch.save({"state_dict": state, CHECKPOINT_KEY: {"networks": {"coarse": spec}}}, path)
+    details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
+    assert torch.equal(details.coarse.head.weight, stage.coarse.head.weight)
+    with pytest.raises(ArchitectureMismatch, match="full_res"):
+        DetailsStage(**(LITE | {"coarse_net": LITE_COARSE | {"full_res": 4}}), checkpoints={"coarse": str(path)})
 
 
 def test_panels_go_to_image_loggers_only(tmp_path):
