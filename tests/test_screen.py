@@ -76,3 +76,6 @@ def test_cmyk_separation_round_trips(ucr, smooth_rgb):
         np.testing.assert_allclose(cmyk[..., 3], 1 - smooth_rgb.max(axis=-1), atol=1e-6)
     if ucr == 0.0:
         assert cmyk[..., 3].max() == 0
+    planes = color.cmyk_planes(smooth_rgb, ucr)  # the planar layout holds the very same values
+    assert all(plane.flags.c_contiguous for plane in planes)
+    np.testing.assert_array_equal(np.stack(planes, axis=-1), cmyk)

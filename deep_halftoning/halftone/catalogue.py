@@ -11,7 +11,7 @@ import numpy as np
 from . import error_diffusion as ed
 from . import ordered
 from ._parallel import parallel_map
-from .color import cmyk_planes, cmyk_planes_to_rgb, to_gray
+from .color import cmyk_planes, cmyk_planes_to_rgb, rgb_to_cmyk, to_gray
 from .screen import DEFAULT_ANGLES, DOT_SHAPES, MAX_SUPERSAMPLE, am_screen
 
 MODES = ("gray", "rgb", "cmyk")
@@ -283,6 +283,13 @@ def _planes(image: np.ndarray, mode: str, ucr: float, method: Method) -> list[np
     return values if method.planar else [np.float32(1.0) - v for v in values]
 
 
+def _inks(image: np.ndarray, mode: str, ucr: float, method: Method) -> np.ndarray:
+    """The ``H x W x K`` array a non-planar method screens (CMYK separated straight into that layout)."""
+    if mode == "cmyk" and image.ndim == 3:
+        return rgb_to_cmyk(image, ucr)
+    return np.stack(_planes(image, mode, ucr, method), axis=-1)
+
+
 def halftone(
     image: np.ndarray,
     method: str = "floyd-steinberg",
@@ -304,11 +311,11 @@ def halftone(
     resolved = spec.resolve(params)
     image = as_float_image(image)
     mode = _resolve_mode(image, spec, mode)
-    planes = _planes(image, mode, ucr, spec)
     if not spec.planar:
-        out, coverage = spec.run(np.stack(planes, axis=-1), threads=threads, **resolved)
+        inks = _inks(image, mode, ucr, spec)
+        out, coverage = spec.run(inks, threads=threads, **resolved)
         return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary, coverage)
-    channels = _planar_channels(spec, resolved, planes, threads)
+    channels = _planar_channels(spec, resolved, _planes(image, mode, ucr, spec), threads)
     if mode == "cmyk":
         inks = np.stack(channels, axis=-1)
         return Halftone(cmyk_planes_to_rgb(channels), mode, method, resolved, spec.binary, inks)

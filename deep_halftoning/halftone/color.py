@@ -24,12 +24,17 @@ def cmyk_planes(rgb: np.ndarray, ucr: float = 1.0) -> list[np.ndarray]:
     ``ucr`` (under-colour removal: 1 is the classic ``K = 1 - max(R, G, B)``,
     0 prints with CMY only). :func:`cmyk_to_rgb` inverts it for any ``ucr``.
     """
+    return list(_separated(rgb, ucr, planar=True))
+
+
+def _separated(rgb: np.ndarray, ucr: float, planar: bool) -> np.ndarray:
+    """CMYK coverage as ``4 x H x W`` (``planar``) or ``H x W x 4``, written in one pass either way."""
     if not 0.0 <= ucr <= 1.0:
         raise ValueError(f"ucr must be in [0, 1], got {ucr}")
     rgb = np.ascontiguousarray(rgb, np.float32)
-    planes = np.empty((4, *rgb.shape[:2]), np.float32)
-    _separate(rgb, np.float32(ucr), planes)
-    return list(planes)
+    out = np.empty((4, *rgb.shape[:2]) if planar else (*rgb.shape[:2], 4), np.float32)
+    _separate(rgb, np.float32(ucr), out if planar else out.transpose(2, 0, 1))
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -48,7 +53,7 @@ def _separate(rgb: np.ndarray, ucr: np.float32, planes: np.ndarray) -> None:
 
 def rgb_to_cmyk(rgb: np.ndarray, ucr: float = 1.0) -> np.ndarray:
     """Separate RGB into ``H x W x 4`` CMYK ink coverage (see :func:`cmyk_planes`)."""
-    return np.stack(cmyk_planes(rgb, ucr), axis=-1)
+    return _separated(rgb, ucr, planar=False)
 
 
 def cmyk_planes_to_rgb(planes: Sequence[np.ndarray]) -> np.ndarray:
