@@ -40,3 +40,16 @@ def test_bad_settings():
         scan.optical_blur(np.zeros((4, 4), np.float32), -1)
     with pytest.raises(ValueError):
         scan.jpeg(np.zeros((4, 4), np.float32), 0)
+
+
+def test_noise_fields_are_gaussian_seeded_and_cover_any_size():
+    small = scan._gaussian_field((256, 256, 3), 0.02, seed=3)
+    assert small.dtype == np.float32 and abs(small.mean()) < 1e-3 and abs(small.std() - 0.02) < 1e-3
+    np.testing.assert_array_equal(small, scan._gaussian_field((256, 256, 3), 0.02, seed=3))
+    assert (small != scan._gaussian_field((256, 256, 3), 0.02, seed=4)).mean() > 0.99
+    big = scan._gaussian_field((1200, 1000), 1.0, seed=5).ravel()  # larger than the table it is cut from
+    assert big.size > scan.NORMAL_TABLE_SIZE and abs(big.std() - 1.0) < 0.01
+    runs = big[: big.size // scan.NOISE_CHUNK * scan.NOISE_CHUNK].reshape(-1, scan.NOISE_CHUNK)
+    assert len({run[:8].tobytes() for run in runs}) == len(runs)  # every run cut at its own offset
+    neighbours = np.corrcoef(big[:-1], big[1:])[0, 1]
+    assert abs(neighbours) < 0.01  # white: no correlation between neighbouring values

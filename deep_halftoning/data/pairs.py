@@ -187,10 +187,11 @@ def rotate_pair(image: np.ndarray, label: np.ndarray | None, degrees: float) -> 
 
 
 def _chw(image: np.ndarray, compact: bool = False) -> torch.Tensor:
-    """A ``C x H x W`` view of an ``H x W x C`` image (collation makes the one contiguous copy)."""
+    """A contiguous ``C x H x W`` tensor of an ``H x W x C`` image, split into planes here: collating
+    contiguous samples is a plain copy, while collating ``permute`` views costs 3x as much."""
     if compact:  # 8 bits per sample, like the scans themselves: a quarter of the bytes between processes
-        return torch.from_numpy(cv2.convertScaleAbs(image, alpha=255.0)).permute(2, 0, 1)
-    return torch.from_numpy(np.asarray(image, np.float32)).permute(2, 0, 1)
+        return torch.from_numpy(np.stack(cv2.split(cv2.convertScaleAbs(image, alpha=255.0))))
+    return torch.from_numpy(np.stack(cv2.split(np.asarray(image, np.float32))))
 
 
 IMAGE_KEYS = ("halftone", "clean", "edges")

@@ -47,6 +47,17 @@ def test_sample_keys_shapes_and_ranges(photo_folder):
         assert sample["method"] in MIX.methods
 
 
+@pytest.mark.parametrize("compact", [False, True])
+def test_samples_are_contiguous_planes(photo_folder, compact):
+    """Collation copies contiguous samples as they are; permuted views would cost it a strided copy."""
+    sample = _dataset(folder_records(photo_folder), deterministic=True, compact=compact)[0]
+    plain = _dataset(folder_records(photo_folder), deterministic=True)[0]
+    for key in ("halftone", "clean", "edges"):
+        assert sample[key].is_contiguous()
+        expected = plain[key] * 255 if compact and key != "edges" else plain[key]
+        assert torch.equal(sample[key].float(), expected.round() if compact else expected)
+
+
 def test_edges_are_those_of_the_clean_crop(photo_folder):
     ds = _dataset(folder_records(photo_folder), deterministic=True)
     for i in range(6):
