@@ -188,7 +188,8 @@ def rotate_pair(image: np.ndarray, label: np.ndarray | None, degrees: float) -> 
 
 def _chw(image: np.ndarray, compact: bool = False) -> torch.Tensor:
     """A contiguous ``C x H x W`` tensor of an ``H x W x C`` image, split into planes here: collating
-    contiguous samples is a plain copy, while collating ``permute`` views costs 3x as much."""
+    contiguous samples is a plain copy; collating ``permute`` views is a strided one (0.12 ms per 8-bit
+    crop, against 0.044 ms to split the planes here)."""
     if compact:  # 8 bits per sample, like the scans themselves: a quarter of the bytes between processes
         return torch.from_numpy(np.stack(cv2.split(cv2.convertScaleAbs(image, alpha=255.0))))
     return torch.from_numpy(np.stack(cv2.split(np.asarray(image, np.float32))))
