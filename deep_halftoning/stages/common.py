@@ -135,9 +135,10 @@ class Stage(L.LightningModule):
         grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
         self.last_panel[name] = grid
         for logger in self.loggers:
-            if hasattr(logger, "log_image"):  # W&B
-                logger.log_image(key=name, images=[grid], step=self.global_step)
-            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
+            if hasattr(logger, "log_image"):  # W&B: casts float images to 8 bits unscaled (black), so hand it 0-255
+                pixels = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+                logger.log_image(key=name, images=[pixels], step=self.global_step)
+            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard: scales CHW floats itself
                 logger.experiment.add_image(name, grid, self.global_step)
 
     def configure_optimizers(self):

@@ -238,11 +238,13 @@ def test_a_checkpoint_older_than_a_network_option_chains_with_its_default(tmp_pa
 
 
 def test_panels_go_to_image_loggers_only(tmp_path):
+    """W&B gets 8-bit HxWx3 pixels (it casts floats unscaled: black panels); TensorBoard gets CHW floats in [0, 1]
+    (``SummaryWriter.add_image`` multiplies floats by 255 itself)."""
+    import numpy as np
     from lightning.pytorch.loggers import CSVLogger, Logger
 
-    class ImageLogger(Logger):
-        name, version = "images", 0
-        images: list = []
+    class Quiet(Logger):
+        name, version = "quiet", 0
 
         def log_metrics(self, metrics, step=None):
             pass
@@ -250,15 +252,42 @@ def test_panels_go_to_image_loggers_only(tmp_path):
         def log_hyperparams(self, params, *args, **kwargs):
             pass
 
-        def log_image(self, key, images, step=None):
-            self.images.append((key, images[0].shape))
+    class WandbLike(Quiet):  # the interface of WandbLogger
+        def __init__(self):
+            super().__init__()
+            self.images = []
 
-    image_logger = ImageLogger()
+        def log_image(self, key, images, step=None):
+            self.images.append((key, images[0]))
+
+    class Writer:  # the part of SummaryWriter that panels use
+        def __init__(self):
+            self.images = []
+
+        def add_image(self, tag, image, step):
+            self.images.append((tag, image))
+
+    class TensorBoardLike(Quiet):
+        experiment = Writer()
+
+    wandb_like, tensorboard_like = WandbLike(), TensorBoardLike()
+    stage = CoarseStage(net=LITE_COARSE)
     t = trainer(
-        tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=[CSVLogger(tmp_path), image_logger]
+        tmp_path,
+        max_epochs=1,
+        limit_train_batches=1,
+        limit_val_batches=1,
+        logger=[CSVLogger(tmp_path), wandb_like, tensorboard_like],
     )
-    t.fit(CoarseStage(net=LITE_COARSE), datamodule=datamodule())
-    assert image_logger.images and image_logger.images[0][0] == "val/panel"
+    t.fit(stage, datamodule=datamodule())
+    grid = stage.last_panel["val/panel"]
+    key, pixels = wandb_like.images[-1]
+    assert key == "val/panel" and isinstance(pixels, np.ndarray) and pixels.dtype == np.uint8
+    assert pixels.shape == (grid.shape[1], grid.shape[2], 3) and pixels.max() == 255  # the white padding
+    np.testing.assert_array_equal(pixels, (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+    tag, image = tensorboard_like.experiment.images[-1]
+    assert tag == "val/panel" and image.dtype == torch.float32 and image.shape == grid.shape
+    assert image.min() >= 0 and image.max() == 1
 
 
 def test_bf16_and_channels_last_on_cpu(tmp_path):
