@@ -39,37 +39,51 @@ class EmbeddedPhoto:
     package: str
     path: str
     licence: str
+    colour: bool = True
 
 
-#: The embedded default photographs. Validation photos are kept apart from training ones.
+#: The embedded default photographs (pip packages only: a fresh machine has them). Validation photos
+#: are kept apart from training ones; with :data:`HOLDOUT_FOLDER` they form the held-out evaluation set.
 EMBEDDED_PHOTOS: dict[str, tuple[EmbeddedPhoto, ...]] = {
     "train": (
         EmbeddedPhoto("astronaut", "skimage", "data/astronaut.png", "public domain (NASA)"),
-        EmbeddedPhoto("rocket", "skimage", "data/rocket.jpg", "public domain (SpaceX)"),
-        EmbeddedPhoto("camera", "skimage", "data/camera.png", "CC0 (Lav Varshney)"),
-        EmbeddedPhoto("coins", "skimage", "data/coins.png", "no known copyright (Brooklyn Museum)"),
+        EmbeddedPhoto(
+            "motorcycle_left", "skimage", "data/motorcycle_left.png", "Middlebury 2014 stereo (Scharstein et al.)"
+        ),
+        EmbeddedPhoto(
+            "motorcycle_right", "skimage", "data/motorcycle_right.png", "Middlebury 2014 stereo (Scharstein et al.)"
+        ),
         EmbeddedPhoto("hubble_deep_field", "skimage", "data/hubble_deep_field.jpg", "public domain (NASA)"),
         EmbeddedPhoto("retina", "skimage", "data/retina.jpg", "CC0 (Mikael Häggström)"),
-        EmbeddedPhoto("brick", "skimage", "data/brick.png", "CC0 (CC0Textures)"),
-        EmbeddedPhoto("grass", "skimage", "data/grass.png", "CC0 (linolafett)"),
-        EmbeddedPhoto("gravel", "skimage", "data/gravel.png", "CC0 (CC0Textures)"),
+        EmbeddedPhoto("ihc", "skimage", "data/ihc.png", "no known copyright (CMMI)"),
         EmbeddedPhoto("china", "sklearn", "datasets/images/china.jpg", "CC-BY 2.0 (danielbuechele)"),
         EmbeddedPhoto("grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "public domain (US Navy)"),
+        EmbeddedPhoto("camera", "skimage", "data/camera.png", "CC0 (Lav Varshney)", colour=False),
+        EmbeddedPhoto("coins", "skimage", "data/coins.png", "no known copyright (Brooklyn Museum)", colour=False),
+        EmbeddedPhoto("brick", "skimage", "data/brick.png", "CC0 (CC0Textures)", colour=False),
+        EmbeddedPhoto("grass", "skimage", "data/grass.png", "CC0 (linolafett)", colour=False),
+        EmbeddedPhoto("gravel", "skimage", "data/gravel.png", "CC0 (CC0Textures)", colour=False),
     ),
     "val": (
         EmbeddedPhoto("chelsea", "skimage", "data/chelsea.png", "CC0 (Stefan van der Walt)"),
         EmbeddedPhoto("coffee", "skimage", "data/coffee.png", "CC0 (Rachel Michetti)"),
         EmbeddedPhoto("flower", "sklearn", "datasets/images/flower.jpg", "CC-BY 2.0 (vultilion)"),
+        EmbeddedPhoto("rocket", "skimage", "data/rocket.jpg", "public domain (SpaceX)"),
     ),
 }
 
+#: Debian's mate-backgrounds nature photographs (GPL-2+): never trained on, held out for evaluation.
+HOLDOUT_FOLDER = Path("/usr/share/backgrounds/mate/nature")
 
-def embedded_records(split: str = "train") -> list[Record]:
+
+def embedded_records(split: str = "train", colour_only: bool = False) -> list[Record]:
     """The embedded photographs of ``split`` (``train`` or ``val``) found in installed packages."""
     if split not in EMBEDDED_PHOTOS:
         raise ValueError(f"embedded split must be one of {sorted(EMBEDDED_PHOTOS)}, got {split!r}")
     records, missing = [], []
     for photo in EMBEDDED_PHOTOS[split]:
+        if colour_only and not photo.colour:
+            continue
         spec = importlib.util.find_spec(photo.package)
         path = Path(spec.origin).parent / photo.path if spec and spec.origin else None
         if path is not None and path.is_file():
@@ -83,12 +97,21 @@ def embedded_records(split: str = "train") -> list[Record]:
     return records
 
 
-def folder_records(root: str | os.PathLike) -> list[Record]:
-    """Every image under ``root`` (recursive, sorted), by suffix."""
+def holdout_records() -> list[Record]:
+    """The held-out evaluation photographs: the embedded validation photos and Debian's mate-backgrounds
+    nature photographs (16 colour photos, none trained on by any shipped recipe)."""
+    if not HOLDOUT_FOLDER.is_dir():
+        raise FileNotFoundError(f"{HOLDOUT_FOLDER} is missing: apt-get install mate-backgrounds")
+    return embedded_records("val") + folder_records(HOLDOUT_FOLDER)
+
+
+def folder_records(root: str | os.PathLike, recursive: bool = True) -> list[Record]:
+    """Every image under ``root`` (sorted, by suffix; in sub-folders too when ``recursive``)."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"image folder {root} does not exist or is not a folder")
-    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    candidates = root.rglob("*") if recursive else root.glob("*")
+    found = sorted(p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not found:
         raise FileNotFoundError(f"image folder {root} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     return [Record(p) for p in found]
@@ -128,7 +151,7 @@ def ade20k_records(root: str | os.PathLike, split: str = "training") -> list[Rec
 
 
 def build_records(spec: Mapping) -> list[Record]:
-    """Records from a source spec: ``{kind: embedded|folder|list|ade20k, ...}``; ``null`` values are unset.
+    """Records from a source spec: ``{kind: embedded|folder|list|ade20k|holdout, ...}``; ``null`` values are unset.
 
     ``{kind: union, sources: [spec, ...]}`` concatenates the records of several sources
     (e.g. the embedded photos plus a folder).
@@ -136,8 +159,9 @@ def build_records(spec: Mapping) -> list[Record]:
     spec = {key: value for key, value in spec.items() if value is not None}
     kind = spec.pop("kind", None)
     builders = {
-        "embedded": lambda split="train": embedded_records(split),
-        "folder": lambda path: folder_records(path),
+        "embedded": lambda split="train", colour_only=False: embedded_records(split, colour_only),
+        "folder": lambda path, recursive=True: folder_records(path, recursive),
+        "holdout": holdout_records,
         "list": lambda path: list_records(path),
         "ade20k": lambda root, split="training": ade20k_records(root, split),
         "union": _union_records,

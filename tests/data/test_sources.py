@@ -100,3 +100,31 @@ def _listing(folder):
     listing = folder.parent / "one.txt"
     listing.write_text(str(next(folder.glob("*.png"))) + "\n")
     return listing
+
+
+def test_holdout_photos_are_colour_photographs_never_in_a_training_source():
+    if not sources.HOLDOUT_FOLDER.is_dir():
+        pytest.skip("Debian's mate-backgrounds is not installed")
+    holdout = sources.holdout_records()
+    assert len(holdout) >= 16
+    # the training photos of conf/data/photos.yaml: the embedded ones and ukui-wallpapers (not mate/)
+    training = sources.embedded_records("train") + sources.folder_records(sources.HOLDOUT_FOLDER.parents[1], False)
+    assert not {r.image.resolve() for r in holdout} & {r.image.resolve() for r in training}
+    for record in holdout:
+        with Image.open(record.image) as image:
+            assert image.mode == "RGB", record.image
+
+
+def test_colour_only_drops_the_grey_photos():
+    colour = sources.embedded_records("train", colour_only=True)
+    every = sources.embedded_records("train")
+    assert 0 < len(colour) < len(every)
+    for record in colour:
+        with Image.open(record.image) as image:
+            assert image.mode in ("RGB", "RGBA"), record.image
+
+
+def test_folder_can_skip_sub_folders(photo_folder):
+    assert [r.image.name for r in sources.folder_records(photo_folder, recursive=False)] == ["a.png"]
+    spec = {"kind": "folder", "path": str(photo_folder), "recursive": False}
+    assert len(sources.build_records(spec)) == 1
