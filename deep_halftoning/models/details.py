@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import ResidualBlock, norm_layer
+from .blocks import ResidualBlock, norm_layer, pad_to_multiple
 
 
 def details_in_channels(object_channels: int = 0, use_edges: bool = True) -> int:
@@ -19,28 +19,46 @@ class DetailsNet(nn.Module):
     With 25 object maps and edges that is the paper's 32-channel input. Object maps
     and edge maps can each be switched off (``object_channels=0``, ``use_edges=False``),
     as in the paper's ablations and wherever no segmentation labels exist.
+
+    ``fold=f > 1`` keeps full-resolution work cheap on a CPU: the input is folded into
+    channels (PixelUnshuffle, lossless), the blocks run at ``1/f`` resolution on ``f**2``
+    times the channels of each input pixel, and PixelShuffle unfolds the residual, so
+    every output pixel still has its own weights (as in the inverse-halftoning networks
+    PRL and MSPRL). Inputs must then have sides divisible by ``f``; others are padded.
     """
 
     def __init__(
-        self, object_channels: int = 0, use_edges: bool = True, width: int = 64, blocks: int = 8, norm: str = "batch"
+        self,
+        object_channels: int = 0,
+        use_edges: bool = True,
+        width: int = 64,
+        blocks: int = 8,
+        norm: str = "batch",
+        fold: int = 1,
     ) -> None:
         super().__init__()
+        if fold < 1:
+            raise ValueError(f"fold must be >= 1, got {fold}")
         self.config = {
             "object_channels": object_channels,
             "use_edges": use_edges,
             "width": width,
             "blocks": blocks,
             "norm": norm,
+            "fold": fold,
         }
-        self.object_channels, self.use_edges = object_channels, use_edges
+        self.object_channels, self.use_edges, self.fold = object_channels, use_edges, fold
+        in_channels = details_in_channels(object_channels, use_edges) * fold**2
         self.body = nn.Sequential(
-            nn.Conv2d(details_in_channels(object_channels, use_edges), width, 3, padding=1, padding_mode="replicate"),
+            *((nn.PixelUnshuffle(fold),) if fold > 1 else ()),
+            nn.Conv2d(in_channels, width, 3, padding=1, padding_mode="replicate"),
             nn.ReLU(inplace=True),
             *(ResidualBlock(width, norm) for _ in range(blocks)),
-            nn.Conv2d(width, 3, 3, padding=1, padding_mode="replicate"),
+            nn.Conv2d(width, 3 * fold**2, 3, padding=1, padding_mode="replicate"),
+            *((nn.PixelShuffle(fold),) if fold > 1 else ()),
             nn.Tanh(),
         )
-        head = self.body[-2]
+        head = self.body[-3 if fold > 1 else -2]
         nn.init.zeros_(head.weight)  # start as the identity on the coarse image
         nn.init.zeros_(head.bias)
 
@@ -60,7 +78,8 @@ class DetailsNet(nn.Module):
             if edges is None:
                 raise ValueError("DetailsNet was built with edge maps; pass edges")
             parts.append(edges)
-        return coarse + self.body(torch.cat(parts, dim=1))
+        x, (h, w) = pad_to_multiple(torch.cat(parts, dim=1), self.fold)
+        return coarse + self.body(x)[..., :h, :w]
 
 
 class PatchDiscriminator(nn.Module):

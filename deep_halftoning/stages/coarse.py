@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from ..models import CoarseNet, build_features
+from ..models import NETWORKS, build_features
 from ..models.losses import style_loss
 from .common import Stage
 
@@ -19,11 +19,15 @@ def image_metrics() -> tuple[PeakSignalNoiseRatio, StructuralSimilarityIndexMeas
 
 
 class CoarseStage(Stage):
+    """Trains the first network of the pipeline: CoarseNet, or (``architecture: ReferenceUNet``)
+    the plain reference U-Net that every recipe is compared with."""
+
     network_names = ("coarse",)
 
     def __init__(
         self,
         net: Mapping | None = None,
+        architecture: str = "CoarseNet",
         loss_weights: Mapping[str, float] | None = None,
         features: str = "random",
         optimizer: Callable | None = None,
@@ -32,7 +36,9 @@ class CoarseStage(Stage):
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
-        self.coarse = CoarseNet(**dict(net or {}))
+        if architecture not in ("CoarseNet", "ReferenceUNet"):
+            raise ValueError(f"architecture must be CoarseNet or ReferenceUNet, got {architecture!r}")
+        self.coarse = NETWORKS[architecture](**dict(net or {}))
         self.weights = {"l1": 50.0, "style": 1.0, **dict(loss_weights or {})}
         self.features = build_features(features) if self.weights["style"] else None
         self.psnr, self.ssim = image_metrics()
