@@ -11,11 +11,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..models import NETWORKS
-from ..stages.common import CHECKPOINT_KEY
+from ..models.checkpoint import CheckpointError, load_networks
+from ..models.pipeline import DescreeningPipeline
 from .tiling import tiled_apply, tiles
-
-PIPELINE = ("coarse", "edge", "object_net", "details")
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -29,34 +27,19 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def load_pipeline(path: str | os.PathLike) -> dict[str, torch.nn.Module]:
-    """The networks of a stage checkpoint (``weights_only``), rebuilt from the specs stored with them."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
+    """The descreening pipeline of a checkpoint (``weights_only``), rebuilt from the specs stored with it.
+
+    Anything that is not one raises :class:`CheckpointError` (a ``ValueError``), one line naming the file.
+    """
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - corrupt, truncated, not a torch file
-        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
-    specs = checkpoint.get(CHECKPOINT_KEY, {}).get("networks") if isinstance(checkpoint, dict) else None
-    if not specs or "coarse" not in specs:
-        raise ValueError(f"{path}: not a Deep Halftoning stage checkpoint with a coarse network")
-    networks = {}
-    for name in PIPELINE:
-        if name not in specs:
-            continue
-        spec = specs[name]
-        config = dict(spec["config"])
-        if spec["class"] == "ObjectNet":
-            config["pretrained"] = "none"  # the checkpoint holds the weights
-        net = NETWORKS[spec["class"]](**config)
-        state = {k[len(name) + 1 :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(f"{name}.")}
-        try:
-            net.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise ValueError(f"{path}: the '{name}' weights do not fit their recorded architecture: {err}") from None
-        networks[name] = net.eval().requires_grad_(False)
-    return networks
+        networks = load_networks(path)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:  # specs there, but not ones we wrote
+        what = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+        raise CheckpointError(f"{Path(path)}: not a Deep Halftoning checkpoint (damaged network records; {what})") from None
+    if "coarse" not in networks:
+        raise CheckpointError(f"{Path(path)}: a Deep Halftoning checkpoint without a descreening (coarse) network")
+    return DescreeningPipeline(**networks).eval()
 
 
 class Descreener:
@@ -71,7 +54,7 @@ class Descreener:
 
     def __init__(
         self,
-        networks: dict[str, torch.nn.Module],
+        pipeline: DescreeningPipeline,
         device: str | None = None,
         tile: int = 512,
         overlap: int = 64,
@@ -83,16 +66,12 @@ class Descreener:
         if not 0 <= overlap < tile:
             raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
         self.device = pick_device(device)
-        self.networks = {name: net.to(self.device) for name, net in networks.items()}
+        self.pipeline = pipeline.to(self.device).eval()
         self.tile, self.overlap, self.batch, self.object_side = tile, overlap, batch, object_side
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, **kwargs) -> Descreener:
         return cls(load_pipeline(path), **kwargs)
-
-    @property
-    def full_pipeline(self) -> bool:
-        return "details" in self.networks
 
     def _autocast(self):
         if self.device.type == "cuda":
@@ -101,27 +80,22 @@ class Descreener:
         return contextlib.nullcontext()
 
     def _object_context(self, image: torch.Tensor) -> torch.Tensor | None:
-        net = self.networks.get("object_net")
-        if net is None or not self.full_pipeline or not self.networks["details"].object_channels:
+        details = self.pipeline.details
+        if details is None or not details.object_channels:
             return None
         h, w = image.shape[-2:]
         scale = min(1.0, self.object_side / max(h, w))
         small = F.interpolate(image[None], scale_factor=scale, mode="area") if scale < 1 else image[None]
-        with self._autocast():
-            return torch.softmax(net(small.to(self.device)).float(), dim=1).cpu()
+        with torch.inference_mode(), self._autocast():
+            return self.pipeline.object_probabilities(small.to(self.device))[1].float().cpu()
 
     def _run_tiles(self, batch: torch.Tensor, boxes, context: torch.Tensor | None, full_size) -> torch.Tensor:
         halftone = batch.to(self.device)
+        objects = None
+        if context is not None:
+            objects = torch.stack([_crop_context(context, box, full_size) for box in boxes]).to(self.device)
         with torch.inference_mode(), self._autocast():
-            coarse = self.networks["coarse"](halftone)
-            if not self.full_pipeline:
-                return coarse.clamp(0, 1)
-            details = self.networks["details"]
-            edges = torch.sigmoid(self.networks["edge"](halftone)) if details.use_edges else None
-            objects = None
-            if context is not None:
-                objects = torch.stack([_crop_context(context, box, full_size) for box in boxes]).to(self.device)
-            return details(halftone, coarse, objects, edges).clamp(0, 1)
+            return self.pipeline(halftone, objects)["output"].float().clamp(0, 1)
 
     def __call__(self, image: np.ndarray, progress: bool = False) -> np.ndarray:
         """Descreen an ``H x W x 3`` (or grey ``H x W``) float image in [0, 1]."""

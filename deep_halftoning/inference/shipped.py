@@ -13,11 +13,8 @@ import json
 import os
 from pathlib import Path
 
-import torch
-
-from ..io import atomic_output
-from ..stages.common import CHECKPOINT_KEY
-from .descreener import PIPELINE
+from ..models.checkpoint import read_checkpoint, save_networks
+from .descreener import load_pipeline
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "descreener"
 MANIFEST = "manifest.json"
@@ -72,27 +69,15 @@ def pack_checkpoint(
 
     Returns the file's name, size, sha256, parameter count and the source's global step.
     """
-    checkpoint = torch.load(source, map_location="cpu", weights_only=True)
-    specs = checkpoint[CHECKPOINT_KEY]["networks"]
-    kept = [name for name in PIPELINE if name in specs]
-    state = {
-        key: value.half() if half and value.is_floating_point() else value
-        for key, value in checkpoint["state_dict"].items()
-        if key.split(".", 1)[0] in kept
-    }
-    packed = {
-        CHECKPOINT_KEY: {"networks": {name: specs[name] for name in kept}},
-        "state_dict": state,
-        "global_step": checkpoint.get("global_step", 0),
-    }
+    networks = load_pipeline(source).networks
+    step = int(read_checkpoint(source).get("global_step", 0))
     destination = Path(destination)
-    with atomic_output(destination) as tmp:
-        torch.save(packed, tmp)
-    parameters = sum(v.numel() for k, v in state.items() if v.is_floating_point() and "running_" not in k)
+    save_networks(destination, networks, half=half, global_step=step)
+    parameters = sum(p.numel() for net in networks.values() for p in net.parameters())
     return {
         "file": destination.name,
         "bytes": destination.stat().st_size,
         "sha256": sha256(destination),
         "parameters": parameters,
-        "global_step": int(packed["global_step"]),
+        "global_step": step,
     }

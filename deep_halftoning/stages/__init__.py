@@ -1,7 +1,7 @@
 """Training stages: one LightningModule per stage of the paper's recipe."""
 
 from .coarse import CoarseStage
-from .common import ArchitectureMismatch, Stage, load_network
+from .common import Stage
 from .details import DetailsStage, JointStage
 from .edge import EdgeStage
 from .object import ObjectStage
@@ -16,12 +16,10 @@ STAGES = {
 
 __all__ = [
     "STAGES",
-    "ArchitectureMismatch",
     "CoarseStage",
     "DetailsStage",
     "EdgeStage",
     "JointStage",
     "ObjectStage",
     "Stage",
-    "load_network",
 ]

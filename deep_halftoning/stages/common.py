@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
-import os
 from collections.abc import Callable, Mapping
 from functools import partial
-from pathlib import Path
 
 import lightning as L
 import torch
 from torch import nn
 
-CHECKPOINT_KEY = "deep_halftoning"
+from ..models.checkpoint import CHECKPOINT_KEY, network_spec
 
 
 def make_optimizer(factory: Callable | None, params, lr: float | None = None) -> torch.optim.Optimizer:
@@ -26,55 +23,6 @@ def make_scheduler(factory: Callable | None, optimizer: torch.optim.Optimizer) -
     return None if factory is None else {"scheduler": factory(optimizer), "interval": "epoch"}
 
 
-def network_spec(net: nn.Module) -> dict:
-    """What a network is (its class and constructor config), stored with its weights."""
-    return {"class": type(net).__name__, "config": dict(getattr(net, "config", {}))}
-
-
-class ArchitectureMismatch(ValueError):
-    """A checkpoint's network does not match the one the stage builds."""
-
-
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
-
-
-def constructor_defaults(cls: type) -> dict:
-    """The keyword defaults of ``cls``'s constructor."""
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
-
-
-def load_network(path: str | os.PathLike, name: str, into: nn.Module) -> None:
-    """Load network ``name`` of a stage checkpoint into ``into`` (``weights_only``; architecture checked)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    specs = checkpoint.get(CHECKPOINT_KEY, {}).get("networks", {})
-    if name not in specs:
-        raise ArchitectureMismatch(f"{path} holds no '{name}' network (it has: {', '.join(specs) or 'none'})")
-    saved, wanted = specs[name], network_spec(into)
-    # options added after the checkpoint was written take their defaults, i.e. the architecture it has
-    defaults = constructor_defaults(type(into)) if saved["class"] == wanted["class"] else {}
-    filled = {k: defaults[k] for k in wanted["config"] if k in defaults} | saved["config"]
-    saved_config = {k: _plain(v) for k, v in filled.items()}
-    wanted_config = {k: _plain(v) for k, v in wanted["config"].items()}
-    if saved["class"] != wanted["class"] or saved_config != wanted_config:
-        differences = {
-            k: (saved_config.get(k), wanted_config.get(k))
-            for k in sorted(set(saved_config) | set(wanted_config))
-            if saved_config.get(k) != wanted_config.get(k)
-        }
-        raise ArchitectureMismatch(
-            f"{path}: '{name}' is a {saved['class']} that differs from the configured {wanted['class']} "
-            f"(checkpoint vs config: {differences}); make the network config match the stage that produced it"
-        )
-    prefix = f"{name}."
-    state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
-    into.load_state_dict(state, strict=True)
-
-
 def freeze(net: nn.Module) -> nn.Module:
     """No gradients and eval mode (BatchNorm statistics fixed)."""
     net.requires_grad_(False)
@@ -82,10 +30,11 @@ def freeze(net: nn.Module) -> nn.Module:
 
 
 class Stage(L.LightningModule):
-    """Base of the training stages: networks named in :attr:`network_names` are saved with their specs."""
+    """Base of the training stages: the networks of :meth:`named_networks` are saved with their specs
+    (by default the attributes named in :attr:`network_names`); networks in :attr:`frozen` keep eval mode."""
 
     network_names: tuple[str, ...] = ()
-    frozen_names: tuple[str, ...] = ()
+    frozen: tuple[nn.Module, ...] = ()
 
     def __init__(
         self,
@@ -116,14 +65,18 @@ class Stage(L.LightningModule):
 
     def train(self, mode: bool = True) -> Stage:
         super().train(mode)
-        for name in self.frozen_names:  # frozen networks keep their BatchNorm statistics
-            getattr(self, name).eval()
+        for net in self.frozen:  # frozen networks keep their BatchNorm statistics
+            net.eval()
         return self
+
+    def named_networks(self) -> dict[str, tuple[nn.Module, str]]:
+        """Network name -> (module, prefix of its weights in the stage's state dict)."""
+        return {name: (getattr(self, name), f"{name}.") for name in self.network_names}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint[CHECKPOINT_KEY] = {
             "stage": type(self).__name__,
-            "networks": {name: network_spec(getattr(self, name)) for name in self.network_names},
+            "networks": {name: network_spec(net, prefix) for name, (net, prefix) in self.named_networks().items()},
         }
 
     def log_panel(self, name: str, columns: list[torch.Tensor]) -> None:
@@ -143,8 +96,8 @@ class Stage(L.LightningModule):
 
     def configure_optimizers(self):
         """One optimiser (and scheduler) over the stage's single trained network."""
-        (name,) = self.network_names
-        optimizer = make_optimizer(self.optimizer_factory, getattr(self, name).parameters())
+        ((net, _),) = self.named_networks().values()
+        optimizer = make_optimizer(self.optimizer_factory, net.parameters())
         scheduler = make_scheduler(self.scheduler_factory, optimizer)
         return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
 

@@ -10,12 +10,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.ade20k import IGNORE_INDEX
-from ..models import CoarseNet, DetailsNet, EdgeNet, ObjectNet, PatchDiscriminator, build_features
+from ..models import PatchDiscriminator, build_features
+from ..models.checkpoint import load_network
 from ..models.losses import balanced_bce, lsgan, style_loss
+from ..models.pipeline import DescreeningPipeline
 from .coarse import image_metrics
-from .common import Stage, colour_segmentation, freeze, load_network, make_optimizer, make_scheduler
+from .common import Stage, colour_segmentation, freeze, make_optimizer, make_scheduler
 
-UPSTREAM = {"coarse": "coarse", "edge": "edge", "object": "object_net"}
+#: The networks DetailsNet builds on, trained by earlier stages.
+UPSTREAM = ("coarse", "edge", "object")
 
 
 class DetailsStage(Stage):
@@ -56,76 +59,50 @@ class DetailsStage(Stage):
         self.automatic_optimization = False
         self.d_optimizer_factory = d_optimizer
         self.use_edges, self.use_objects = use_edges, use_objects
-        self.coarse = CoarseNet(**dict(coarse_net or {}))
-        self.edge = EdgeNet(**dict(edge_net or {}))
-        object_channels = 0
-        if use_objects:
-            self.object_net = ObjectNet(**dict(object_net or {}))
-            object_channels = self.object_net.config["num_classes"]
-        details = {**dict(details_net or {}), "object_channels": object_channels, "use_edges": use_edges}
-        self.details = DetailsNet(**details)
+        self.pipeline = DescreeningPipeline.build(
+            coarse_net, edge_net, object_net, details_net, use_edges=use_edges, use_objects=use_objects
+        )
+        object_channels = self.pipeline.details.object_channels
         disc = dict(discriminator or {})
         self.d_image = PatchDiscriminator(in_channels=3, **disc)
         self.d_cond = PatchDiscriminator(in_channels=6 + object_channels, **disc)
-        self.network_names = (
-            "coarse",
-            "edge",
-            *(("object_net",) if use_objects else ()),
-            "details",
-            "d_image",
-            "d_cond",
-        )
         self.weights = {"l1": 100.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
         self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
         self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
         self.features = build_features(features) if self.weights["style"] else None
         self.style_patch, self.gradient_clip = style_patch, gradient_clip
         self._load_upstream(dict(checkpoints or {}))
-        self.frozen_names = tuple(
-            attr for key, attr in UPSTREAM.items() if hasattr(self, attr) and self.upstream_lr[key] is None
-        )
-        for name in self.frozen_names:
-            freeze(getattr(self, name))
+        networks = self.pipeline.networks
+        self.frozen = tuple(freeze(networks[k]) for k in UPSTREAM if k in networks and self.upstream_lr[k] is None)
         self.psnr, self.ssim = image_metrics()
         self.coarse_psnr, _ = image_metrics()
 
+    def named_networks(self) -> dict[str, tuple[nn.Module, str]]:
+        named = {name: (net, f"pipeline.{name}.") for name, net in self.pipeline.networks.items()}
+        return named | {name: (getattr(self, name), f"{name}.") for name in ("d_image", "d_cond")}
+
     def _load_upstream(self, checkpoints: dict) -> None:
         if checkpoints.get("details"):  # resume the GAN (joint fine-tuning starts from the details stage)
-            for attr in ("details", "d_image", "d_cond"):
-                load_network(checkpoints["details"], attr, getattr(self, attr))
-        for key, attr in UPSTREAM.items():
-            if not hasattr(self, attr):
+            load_network(checkpoints["details"], "details", self.pipeline.details)
+            for name in ("d_image", "d_cond"):
+                load_network(checkpoints["details"], name, getattr(self, name))
+        for name, net in self.pipeline.networks.items():
+            if name == "details":
                 continue
-            path = checkpoints.get(key)
-            if path:
-                load_network(path, attr, getattr(self, attr))
-            elif self.upstream_lr.get(key) is None:
-                warnings.warn(
-                    f"no {key} checkpoint given: the frozen {attr} network keeps random weights", stacklevel=3
-                )
+            if checkpoints.get(name):
+                load_network(checkpoints[name], name, net)
+            elif self.upstream_lr.get(name) is None:
+                message = f"no {name} checkpoint given: the frozen {name} network keeps random weights"
+                warnings.warn(message, stacklevel=3)
 
     @property
     def adversarial(self) -> bool:
         """Whether the GAN term is on; with ``adv: 0`` the discriminators are not trained at all."""
         return bool(self.weights["adv"])
 
-    # --- the pipeline -------------------------------------------------------------------------
-    def upstream(self, halftone: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Coarse image, edge probabilities and object probabilities (when used) for a halftone."""
-        out = {"coarse": self.coarse(halftone)}
-        if self.use_edges:
-            out["edges"] = torch.sigmoid(self.edge(halftone))
-        if self.use_objects:
-            logits = self.object_net(halftone)
-            logits = logits[0] if isinstance(logits, tuple) else logits
-            out["object_logits"] = logits
-            out["objects"] = torch.softmax(logits, dim=1)
-        return out
-
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
         """The descreened image."""
-        parts = self.upstream(halftone)
-        return self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        return self.pipeline(halftone)["output"]
 
     def _condition(self, halftone: torch.Tensor, image: torch.Tensor, parts: dict) -> list[torch.Tensor]:
         return [halftone, image, *((parts["objects"],) if self.use_objects else ())]
@@ -146,7 +123,7 @@ class DetailsStage(Stage):
         clean, halftone = batch["clean"], batch["halftone"]
         terms = {"l1": F.l1_loss(output, clean)}
         if self.weights["edge"]:
-            terms["edge"] = balanced_bce(self.edge(output), batch["edges"])
+            terms["edge"] = balanced_bce(self.pipeline.edge(output), batch["edges"])
         if self.features is not None:
             terms["style"] = style_loss(self.features(output), self.features(clean), patch=self.style_patch)
         if self.adversarial:
@@ -157,7 +134,7 @@ class DetailsStage(Stage):
         if self.aux_weights["coarse"]:
             terms["aux_coarse"] = F.l1_loss(parts["coarse"], clean)
         if self.aux_weights["edge"] and self.use_edges:
-            terms["aux_edge"] = balanced_bce(self.edge(halftone), batch["edges"])
+            terms["aux_edge"] = balanced_bce(self.pipeline.edge(halftone), batch["edges"])
         if self.aux_weights["object"] and self.use_objects and "segmentation" in batch:
             terms["aux_object"] = F.cross_entropy(
                 parts["object_logits"], batch["segmentation"], ignore_index=IGNORE_INDEX
@@ -172,9 +149,8 @@ class DetailsStage(Stage):
         batch = self.prepare_batch(batch)
         g_opt, d1_opt, d2_opt = self.optimizers()
         halftone, clean = batch["halftone"], batch["clean"]
-        with torch.set_grad_enabled(any(self.upstream_lr[k] is not None for k in UPSTREAM)):
-            parts = self.upstream(halftone)
-        fake = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        parts = self.pipeline(halftone)  # frozen networks hold no gradients: no graph through them
+        fake = parts["output"]
         if self.adversarial:
             detached = {k: v.detach() for k, v in parts.items()}
             d1 = self._discriminator_step(d1_opt, self.d_image, [clean], [fake.detach()])
@@ -207,8 +183,8 @@ class DetailsStage(Stage):
     def validation_step(self, batch, batch_idx):
         batch = self.prepare_batch(batch)
         halftone, clean = batch["halftone"], batch["clean"]
-        parts = self.upstream(halftone)
-        output = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        parts = self.pipeline(halftone)
+        output = parts["output"]
         n = len(clean)
         self.psnr(output.float().clamp(0, 1), clean.float())
         self.ssim(output.float().clamp(0, 1), clean.float())
@@ -228,11 +204,11 @@ class DetailsStage(Stage):
             self.log_panel("val/panel", columns)
 
     def configure_optimizers(self):
-        groups = [{"params": self.details.parameters()}]
-        for key, attr in UPSTREAM.items():
-            lr = self.upstream_lr[key]
-            if lr is not None and hasattr(self, attr):
-                groups.append({"params": getattr(self, attr).parameters(), "lr": lr})
+        networks = self.pipeline.networks
+        groups = [{"params": networks["details"].parameters()}]
+        for name in UPSTREAM:
+            if self.upstream_lr[name] is not None and name in networks:
+                groups.append({"params": networks[name].parameters(), "lr": self.upstream_lr[name]})
         g_opt = make_optimizer(self.optimizer_factory, groups)
         d1_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_image.parameters())
         d2_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_cond.parameters())

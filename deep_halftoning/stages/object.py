@@ -14,7 +14,7 @@ from .common import Stage, colour_segmentation
 
 
 class ObjectStage(Stage):
-    network_names = ("object_net",)
+    network_names = ("object",)
 
     def __init__(
         self,
@@ -27,14 +27,14 @@ class ObjectStage(Stage):
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
-        self.object_net = ObjectNet(**dict(net or {}))
-        self.num_classes = self.object_net.config["num_classes"]
+        self.object = ObjectNet(**dict(net or {}))
+        self.num_classes = self.object.config["num_classes"]
         self.aux_weight, self.ignore_index = aux_weight, ignore_index
         self.miou = MulticlassJaccardIndex(self.num_classes, ignore_index=ignore_index)
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
         """Class logits."""
-        out = self.object_net(halftone)
+        out = self.object(halftone)
         return out[0] if isinstance(out, tuple) else out
 
     def _labels(self, batch) -> torch.Tensor:
@@ -45,7 +45,7 @@ class ObjectStage(Stage):
     def training_step(self, batch, batch_idx):
         batch = self.prepare_batch(batch)
         labels = self._labels(batch)
-        logits, aux = self.object_net(batch["halftone"])
+        logits, aux = self.object(batch["halftone"])
         main = F.cross_entropy(logits, labels, ignore_index=self.ignore_index)
         auxiliary = F.cross_entropy(aux, labels, ignore_index=self.ignore_index)
         loss = main + self.aux_weight * auxiliary

@@ -28,7 +28,7 @@ def details_checkpoint(tmp_path):
         stage = DetailsStage(
             **LITE, use_objects=True, object_net={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
         )
-    torch.nn.init.normal_(stage.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
+    torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
     return _save(stage, tmp_path / "details.ckpt")
 
 
@@ -58,7 +58,7 @@ def test_grey_input_and_coarse_only_checkpoints(tmp_path):
     torch.manual_seed(0)
     path = _save(CoarseStage(net={"width": 8, "depth": 3}), tmp_path / "coarse.ckpt")
     descreener = Descreener.from_checkpoint(path, device="cpu", tile=64, overlap=16)
-    assert not descreener.full_pipeline
+    assert descreener.pipeline.details is None
     out = descreener(np.random.default_rng(0).random((70, 90), dtype=np.float32))
     assert out.shape == (70, 90) and out.min() >= 0 and out.max() <= 1
 
@@ -67,15 +67,15 @@ def test_bad_checkpoints_fail_clearly(tmp_path, details_checkpoint):
     with pytest.raises(FileNotFoundError, match="missing.ckpt"):
         load_pipeline(tmp_path / "missing.ckpt")
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="not a readable checkpoint"):
+    with pytest.raises(ValueError, match="not a checkpoint"):
         load_pipeline(tmp_path / "junk.ckpt")
     torch.save({"state_dict": {}}, tmp_path / "plain.ckpt")
-    with pytest.raises(ValueError, match="not a Deep Halftoning stage checkpoint"):
+    with pytest.raises(ValueError, match="not a Deep Halftoning checkpoint"):
         load_pipeline(tmp_path / "plain.ckpt")
     checkpoint = torch.load(details_checkpoint, weights_only=True)
     checkpoint["deep_halftoning"]["networks"]["coarse"]["config"]["width"] = 16
     torch.save(checkpoint, tmp_path / "mismatch.ckpt")
-    with pytest.raises(ValueError, match="do not fit their recorded architecture"):
+    with pytest.raises(ValueError, match="do not fit their architecture"):
         load_pipeline(tmp_path / "mismatch.ckpt")
     with pytest.raises(ValueError, match="multiple of 32"):
         Descreener.from_checkpoint(details_checkpoint, tile=100)

@@ -95,7 +95,7 @@ def test_packing_keeps_the_inference_networks_in_half_precision(tmp_path):
         stage = DetailsStage(
             coarse_net=small, edge_net={"width": 8, "layers": 2}, details_net={"width": 8, "blocks": 1}
         )
-    torch.nn.init.normal_(stage.details.body[-2].weight, std=0.1)
+    torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)
     checkpoint = {"state_dict": stage.state_dict(), "global_step": 7}
     stage.on_save_checkpoint(checkpoint)
     torch.save(checkpoint, tmp_path / "details.ckpt")

@@ -8,16 +8,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from deep_halftoning.stages import (
-    ArchitectureMismatch,
-    CoarseStage,
-    DetailsStage,
-    EdgeStage,
-    JointStage,
-    ObjectStage,
-    load_network,
-)
-from deep_halftoning.stages.common import CHECKPOINT_KEY, network_spec
+from deep_halftoning.models.checkpoint import CHECKPOINT_KEY, ArchitectureMismatch, load_network, network_spec
+from deep_halftoning.stages import CoarseStage, DetailsStage, EdgeStage, JointStage, ObjectStage
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 LITE_COARSE = {"width": 8, "depth": 3}
@@ -138,10 +130,15 @@ def test_coarse_and_edge_really_learn():
         assert min(losses[-10:]) < 0.5 * losses[0], type(stage).__name__
 
 
+def network(stage, name: str) -> torch.nn.Module:
+    """A stage's network by its checkpoint name."""
+    return stage.named_networks()[name][0]
+
+
 def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
     stage = DetailsStage(**LITE)
     names = ("details", "d_image", "d_cond", "coarse", "edge")
-    before = {n: {k: v.clone() for k, v in getattr(stage, n).state_dict().items()} for n in names}
+    before = {n: {k: v.clone() for k, v in network(stage, n).state_dict().items()} for n in names}
     owners = {"details": None, "d_image": None, "d_cond": None}
     changed_by_step: list[set[str]] = []
 
@@ -153,7 +150,7 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
             step = opt.step
 
             def wrapped(*args, _step=step, **kwargs):
-                snapshot = {n: [p.detach().clone() for p in getattr(stage, n).parameters()] for n in owners}
+                snapshot = {n: [p.detach().clone() for p in network(stage, n).parameters()] for n in owners}
                 result = _step(*args, **kwargs)
                 changed_by_step.append(
                     {
@@ -161,7 +158,7 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
                         for n in owners
                         if any(
                             not torch.equal(a, b)
-                            for a, b in zip(snapshot[n], getattr(stage, n).parameters(), strict=True)
+                            for a, b in zip(snapshot[n], network(stage, n).parameters(), strict=True)
                         )
                     }
                 )
@@ -174,17 +171,17 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
     trainer(tmp_path, max_steps=3, limit_val_batches=0).fit(stage, datamodule=datamodule())
     assert changed_by_step == [{"d_image"}, {"d_cond"}, {"details"}]
     for name in names:
-        same = all(torch.equal(before[name][k], v) for k, v in getattr(stage, name).state_dict().items())
+        same = all(torch.equal(before[name][k], v) for k, v in network(stage, name).state_dict().items())
         assert same == (name in ("coarse", "edge")), name
 
 
 def test_fidelity_details_stage_trains_no_discriminator(tmp_path):
     stage = DetailsStage(**LITE, loss_weights={"adv": 0.0})
-    before = {n: [p.clone() for p in getattr(stage, n).parameters()] for n in ("d_image", "d_cond", "details")}
+    before = {n: [p.clone() for p in network(stage, n).parameters()] for n in ("d_image", "d_cond", "details")}
     t = trainer(tmp_path, max_steps=2, limit_val_batches=0)
     t.fit(stage, datamodule=datamodule())
     unchanged = {
-        n: all(torch.equal(a, b) for a, b in zip(before[n], getattr(stage, n).parameters(), strict=True))
+        n: all(torch.equal(a, b) for a, b in zip(before[n], network(stage, n).parameters(), strict=True))
         for n in before
     }
     assert unchanged == {"d_image": True, "d_cond": True, "details": False}
@@ -212,7 +209,7 @@ def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
     path = tmp_path / "coarse.ckpt"
     details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
     for name, tensor in coarse.coarse.state_dict().items():
-        assert torch.equal(details.coarse.state_dict()[name], tensor), name
+        assert torch.equal(details.pipeline.coarse.state_dict()[name], tensor), name
     with pytest.raises(ArchitectureMismatch, match="width"):
         DetailsStage(**(LITE | {"coarse_net": {"width": 16, "depth": 3}}), checkpoints={"coarse": str(path)})
     with pytest.raises(ArchitectureMismatch, match="no 'edge' network"):
@@ -227,12 +224,12 @@ def test_a_checkpoint_older_than_a_network_option_chains_with_its_default(tmp_pa
     """A CoarseNet saved before ``full_res`` existed has no such key: it is the default architecture."""
     stage = CoarseStage(net=LITE_COARSE)
     path = tmp_path / "old.ckpt"
-    spec = network_spec(stage.coarse)
+    spec = network_spec(stage.coarse, "coarse.")
     del spec["config"]["full_res"]
     state = {f"coarse.{k}": v for k, v in stage.coarse.state_dict().items()}
     torch.save({"state_dict": state, CHECKPOINT_KEY: {"networks": {"coarse": spec}}}, path)
     details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
-    assert torch.equal(details.coarse.head.weight, stage.coarse.head.weight)
+    assert torch.equal(details.pipeline.coarse.head.weight, stage.coarse.head.weight)
     with pytest.raises(ArchitectureMismatch, match="full_res"):
         DetailsStage(**(LITE | {"coarse_net": LITE_COARSE | {"full_res": 4}}), checkpoints={"coarse": str(path)})
 

@@ -1,0 +1,89 @@
+"""The paper's descreener as one module: CoarseNet -> EdgeNet -> ObjectNet -> DetailsNet."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from .coarse import CoarseNet
+from .details import DetailsNet
+from .edge import EdgeNet
+from .object import ObjectNet
+
+
+class DescreeningPipeline(nn.Module):
+    """The networks of the descreener and the one way they are run, in training and in serving.
+
+    ``coarse`` alone (CoarseNet, or any network mapping a halftone to an image) is a complete
+    pipeline; with ``details`` DetailsNet refines its image using the halftone, EdgeNet's edge
+    probabilities (when DetailsNet uses edges) and ObjectNet's class probabilities (when it uses
+    object maps). :meth:`forward` returns every intermediate, keyed as in the stage logs.
+    """
+
+    def __init__(
+        self,
+        coarse: nn.Module,
+        edge: EdgeNet | None = None,
+        object: ObjectNet | None = None,  # noqa: A002 - the network's one name
+        details: DetailsNet | None = None,
+    ) -> None:
+        super().__init__()
+        if details is not None:
+            if details.use_edges and edge is None:
+                raise ValueError("this DetailsNet reads edge maps: the pipeline needs an EdgeNet")
+            if details.object_channels and object is None:
+                raise ValueError("this DetailsNet reads object maps: the pipeline needs an ObjectNet")
+        self.coarse, self.edge, self.object, self.details = coarse, edge, object, details
+
+    @classmethod
+    def build(
+        cls,
+        coarse: Mapping | None = None,
+        edge: Mapping | None = None,
+        object: Mapping | None = None,  # noqa: A002
+        details: Mapping | None = None,
+        use_edges: bool = True,
+        use_objects: bool = False,
+    ) -> DescreeningPipeline:
+        """The full pipeline from network configs (``networks.*`` of the Hydra config)."""
+        object_net = ObjectNet(**dict(object or {})) if use_objects else None
+        object_channels = object_net.config["num_classes"] if object_net is not None else 0
+        return cls(
+            CoarseNet(**dict(coarse or {})),
+            EdgeNet(**dict(edge or {})),  # also judges the output's edges in the loss, with or without edge inputs
+            object_net,
+            DetailsNet(**{**dict(details or {}), "object_channels": object_channels, "use_edges": use_edges}),
+        )
+
+    @property
+    def networks(self) -> dict[str, nn.Module]:
+        """The networks present, by name, in pipeline order."""
+        named = {"coarse": self.coarse, "edge": self.edge, "object": self.object, "details": self.details}
+        return {name: net for name, net in named.items() if net is not None}
+
+    def object_probabilities(self, halftone: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """ObjectNet's class logits and probabilities for ``halftone``."""
+        logits = self.object(halftone)
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        return logits, torch.softmax(logits.float(), dim=1).to(logits.dtype)
+
+    def forward(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """``coarse``, ``edges`` (probabilities), ``object_logits`` / ``objects`` and ``output``.
+
+        ``objects`` may be given (e.g. computed once over a whole page and cropped per tile);
+        otherwise ObjectNet computes them from ``halftone`` when DetailsNet uses them.
+        """
+        parts = {"coarse": self.coarse(halftone)}
+        if self.details is None:
+            parts["output"] = parts["coarse"]
+            return parts
+        if self.details.use_edges:
+            parts["edges"] = torch.sigmoid(self.edge(halftone))
+        if self.details.object_channels:
+            if objects is None:
+                parts["object_logits"], objects = self.object_probabilities(halftone)
+            parts["objects"] = objects
+        parts["output"] = self.details(halftone, parts["coarse"], parts.get("objects"), parts.get("edges"))
+        return parts
