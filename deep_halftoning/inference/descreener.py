@@ -35,8 +35,8 @@ def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
     try:
         networks = load_networks(path)
     except (KeyError, TypeError, AttributeError, IndexError) as err:  # specs there, but not ones we wrote
-        what = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
-        raise CheckpointError(f"{Path(path)}: not a Deep Halftoning checkpoint (damaged network records; {what})") from None
+        detail = f"{type(err).__name__} {str(err).splitlines()[0] if str(err) else ''}".strip()
+        raise CheckpointError(f"{Path(path)}: not a Deep Halftoning checkpoint (damaged records: {detail})") from None
     if "coarse" not in networks:
         raise CheckpointError(f"{Path(path)}: a Deep Halftoning checkpoint without a descreening (coarse) network")
     return DescreeningPipeline(**networks).eval()
