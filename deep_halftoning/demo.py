@@ -13,6 +13,9 @@ from pathlib import Path
 from .halftone.presets import load_preset
 from .io import read_image, write_image
 
+#: The presets of the repository's conf/halftone/, shipped inside the package.
+PRESETS_DIR = Path(__file__).parent / "conf" / "halftone"
+
 
 def sample_image_path():
     """Context manager yielding the path of the bundled sample photo (coffee, CC0)."""
@@ -22,7 +25,7 @@ def sample_image_path():
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--presets", type=Path, default=Path("conf/halftone"))
+    parser.add_argument("--presets", type=Path, default=PRESETS_DIR, help="folder of preset YAML files")
     args = parser.parse_args(argv)
     presets = sorted(args.presets.glob("*.yaml"))
     if not presets:
