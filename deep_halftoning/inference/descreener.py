@@ -42,14 +42,32 @@ def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
     return DescreeningPipeline(**networks).eval()
 
 
+#: ``auto``: bf16 autocast on GPUs (fp16 where bf16 is missing) and on CPUs with native bf16
+#: (AVX512-BF16 / AMX, where it is about twice as fast), float32 elsewhere.
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
+def _autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (``None``: plain float32)."""
+    if precision == "fp32" or device.type not in ("cpu", "cuda"):
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
 class Descreener:
     """The trained pipeline (Coarse, Edge, Object, Details; or Coarse alone) on images of any size.
 
     Images are processed in overlapping tiles blended with a smooth window, a batch of
     tiles at a time, so memory stays bounded. ObjectNet's context is computed once over
     the whole page at reduced scale (``object_side`` pixels on the longer side) and
-    cropped for each tile, so all tiles see consistent semantics. On a GPU the networks
-    run under bf16 (or fp16) autocast.
+    cropped for each tile, so all tiles see consistent semantics. The networks run under
+    bf16 autocast where the hardware has it (``precision``), channels-last on the CPU.
     """
 
     def __init__(
@@ -60,13 +78,19 @@ class Descreener:
         overlap: int = 64,
         batch: int = 4,
         object_side: int = 512,
+        precision: str = "auto",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if tile % 32:
             raise ValueError(f"tile must be a multiple of 32, got {tile}")
         if not 0 <= overlap < tile:
             raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
         self.device = pick_device(device)
-        self.pipeline = pipeline.to(self.device).eval()
+        self.dtype = _autocast_dtype(self.device, precision)
+        memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        self.memory_format = memory_format
+        self.pipeline = pipeline.to(self.device, memory_format=memory_format).eval()
         self.tile, self.overlap, self.batch, self.object_side = tile, overlap, batch, object_side
 
     @classmethod
@@ -74,10 +98,9 @@ class Descreener:
         return cls(load_pipeline(path), **kwargs)
 
     def _autocast(self):
-        if self.device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            return torch.autocast("cuda", dtype=dtype)
-        return contextlib.nullcontext()
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
 
     def _object_context(self, image: torch.Tensor) -> torch.Tensor | None:
         details = self.pipeline.details
@@ -90,7 +113,7 @@ class Descreener:
             return self.pipeline.object_probabilities(small.to(self.device))[1].float().cpu()
 
     def _run_tiles(self, batch: torch.Tensor, boxes, context: torch.Tensor | None, full_size) -> torch.Tensor:
-        halftone = batch.to(self.device)
+        halftone = batch.to(self.device, memory_format=self.memory_format)
         objects = None
         if context is not None:
             objects = torch.stack([_crop_context(context, box, full_size) for box in boxes]).to(self.device)
