@@ -136,3 +136,117 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     with atomic_output(tmp_path / "out.bin") as tmp:
         tmp.write_bytes(b"done")
     assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def _scanner_exif(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Scanner Co"
+    exif[0x0112] = orientation
+    exif[0x0111] = 1234  # StripOffsets: layout, never carried
+    exif.get_ifd(0x8769)[0x9003] = "2021:02:03 04:05:06"
+    return exif.tobytes()
+
+
+def _srgb() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_read_info_finds_what_a_derived_image_should_keep(tmp_path, photo):
+    from deep_halftoning.io import read_info
+
+    Image.fromarray(photo).save(tmp_path / "s.jpg", dpi=(600, 600), icc_profile=_srgb(), exif=_scanner_exif(6))
+    info = read_info(tmp_path / "s.jpg")
+    assert (info.format, info.pages, info.bit_depth, info.dpi) == ("JPEG", 1, 8, (600.0, 600.0))
+    assert info.icc_profile == _srgb() and info.icc_space == "RGB"
+    kept = Image.Exif()
+    kept.load(info.exif)
+    assert dict(kept) == {0x010F: "Scanner Co", 0x8769: kept[0x8769]}  # no orientation, no strip offsets
+    assert kept.get_ifd(0x8769) == {0x9003: "2021:02:03 04:05:06"}
+    assert info.to_dict()["icc_profile"]["space"] == "RGB" and info.to_dict()["exif"] is True
+    Image.fromarray(photo).save(tmp_path / "plain.png")
+    assert read_info(tmp_path / "plain.png").to_dict() == {
+        "format": "PNG",
+        "pages": 1,
+        "bit_depth": 8,
+        "dpi": None,
+        "icc_profile": None,
+        "exif": False,
+    }
+    for name, data in (("rgb16.png", (photo.astype(np.uint16) * 257)), ("grey16.tif", photo[..., 0] * np.uint16(257))):
+        cv2.imwrite(str(tmp_path / name), data)
+        assert read_info(tmp_path / name).bit_depth == 16
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_info(tmp_path / "nope.png")
+
+
+@pytest.mark.parametrize(("suffix", "bits"), [(".png", 8), (".png", 16), (".tif", 8), (".tif", 16), (".jpg", 8)])
+def test_write_keeps_resolution_profile_and_exif(tmp_path, rng, suffix, bits):
+    from deep_halftoning.io import ImageInfo, read_info
+
+    Image.fromarray((rng.random((9, 7, 3)) * 255).astype(np.uint8)).save(
+        tmp_path / "src.jpg", dpi=(300, 300), icc_profile=_srgb(), exif=_scanner_exif()
+    )
+    info = read_info(tmp_path / "src.jpg")
+    assert isinstance(info, ImageInfo)
+    ramp = np.linspace(0.1, 0.9, 7, dtype=np.float32)
+    image = np.dstack([np.tile(ramp, (9, 1)), np.tile(ramp[::-1], (9, 1)), np.full((9, 7), 0.5, np.float32)])
+    out = write_image(tmp_path / f"out{suffix}", image, bit_depth=bits, info=info)
+    back = read_info(out)
+    assert back.dpi == (300.0, 300.0) and back.icc_profile == _srgb() and back.bit_depth == bits
+    exif = Image.open(out).getexif()
+    assert exif[0x010F] == "Scanner Co" and 0x0112 not in exif
+    if not (suffix == ".tif" and bits == 16):  # 16-bit colour TIFFs keep the first directory's tags only
+        assert exif.get_ifd(0x8769)[0x9003] == "2021:02:03 04:05:06"
+    np.testing.assert_allclose(read_image(out), image, atol=0.1 if suffix == ".jpg" else 1 / (2**bits - 1))
+    grey = write_image(tmp_path / f"grey{suffix}", image[..., 0], bit_depth=bits, info=info)
+    assert read_info(grey).icc_profile is None and read_info(grey).dpi == (300.0, 300.0)  # RGB profile left out
+    plain = write_image(tmp_path / f"plain{suffix}", image, bit_depth=bits)  # no info: as before, nothing added
+    assert read_info(plain).icc_profile is None and read_info(plain).exif is None
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_multipage_tiff_round_trip(tmp_path, rng, bits):
+    from deep_halftoning.io import ImageInfo, read_info, read_pages, write_pages
+
+    pages = [rng.random((10, 12, 3), dtype=np.float32), rng.random((10, 12), dtype=np.float32), np.ones((5, 6, 3))]
+    out = write_pages(tmp_path / "doc.tif", pages, bit_depth=bits, info=ImageInfo(dpi=(400.0, 400.0)))
+    info = read_info(out)
+    assert (info.pages, info.bit_depth, info.dpi) == (3, bits, (400.0, 400.0))
+    back = list(read_pages(out))
+    assert [p.shape for p in back] == [(10, 12, 3), (10, 12), (5, 6, 3)]
+    for page, original in zip(back, pages, strict=True):
+        np.testing.assert_allclose(page, original, atol=1 / (2**bits - 1))
+    np.testing.assert_array_equal(read_image(out), back[0])  # read_image: the first page
+    assert [p.shape for p in read_pages(tmp_path / "doc.tif")][:1] == [(10, 12, 3)]
+    Image.fromarray((pages[0] * 255).astype(np.uint8)).save(tmp_path / "one.png")
+    assert len(list(read_pages(tmp_path / "one.png"))) == 1
+    with pytest.raises(ImageWriteError, match="3 pages need a TIFF"):
+        write_pages(tmp_path / "doc.png", pages)
+
+
+def test_write_errors_name_the_output(tmp_path, rng):
+    image = rng.random((4, 4), dtype=np.float32)
+    (tmp_path / "file").write_text("a file")
+    with pytest.raises(ImageWriteError) as caught:
+        write_image(tmp_path / "file" / "sub" / "o.png", image)
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'file' / 'sub' / 'o.png'}: cannot write ({tmp_path / 'file'} is a file, not a folder)"
+    )
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(ImageWriteError, match=r"o\.png: cannot write \(permission denied in .*locked\)$"):
+            write_image(locked / "o.png", image)
+        locked.chmod(0o700)
+
+
+def test_an_interrupted_write_leaves_nothing(tmp_path):
+    from deep_halftoning.io import atomic_output
+
+    with pytest.raises(KeyboardInterrupt), atomic_output(tmp_path / "out.png") as tmp:
+        tmp.write_bytes(b"half an image")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
