@@ -47,3 +47,10 @@ def balanced_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def lsgan(scores: torch.Tensor, real: bool) -> torch.Tensor:
     """Least-squares GAN loss: scores pulled towards 1 for real, 0 for fake."""
     return F.mse_loss(scores, torch.full_like(scores, 1.0 if real else 0.0))
+
+
+def fft_l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 distance between the 2-D Fourier magnitudes of two image batches (as MSPRL): penalises
+    what pixel losses under-weight, the periodic residue of a screen and lost high frequencies."""
+    spectrum = lambda x: torch.fft.rfft2(x.float(), norm="ortho").abs()  # noqa: E731 - fp32: no bf16 FFT on CPU
+    return F.l1_loss(spectrum(prediction), spectrum(target))

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from ..models import NETWORKS, build_features
-from ..models.losses import style_loss
+from ..models.losses import fft_l1, style_loss
 from .common import Stage
 
 
@@ -39,7 +39,7 @@ class CoarseStage(Stage):
         if architecture not in ("CoarseNet", "ReferenceUNet"):
             raise ValueError(f"architecture must be CoarseNet or ReferenceUNet, got {architecture!r}")
         self.coarse = NETWORKS[architecture](**dict(net or {}))
-        self.weights = {"l1": 50.0, "style": 1.0, **dict(loss_weights or {})}
+        self.weights = {"l1": 50.0, "fft": 0.0, "style": 1.0, **dict(loss_weights or {})}
         self.features = build_features(features) if self.weights["style"] else None
         self.psnr, self.ssim = image_metrics()
 
@@ -48,6 +48,8 @@ class CoarseStage(Stage):
 
     def losses(self, prediction: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
         terms = {"l1": F.l1_loss(prediction, clean)}
+        if self.weights["fft"]:
+            terms["fft"] = fft_l1(prediction, clean)
         if self.features is not None:
             terms["style"] = style_loss(self.features(prediction), self.features(clean))
         terms["loss"] = sum(self.weights[k] * v for k, v in terms.items())

@@ -12,7 +12,7 @@ from torch import nn
 from ..data.ade20k import IGNORE_INDEX
 from ..models import PatchDiscriminator, build_features
 from ..models.checkpoint import load_network
-from ..models.losses import balanced_bce, lsgan, style_loss
+from ..models.losses import balanced_bce, fft_l1, lsgan, style_loss
 from ..models.pipeline import DescreeningPipeline
 from .coarse import image_metrics
 from .common import Stage, colour_segmentation, freeze, make_optimizer, make_scheduler
@@ -26,7 +26,7 @@ class DetailsStage(Stage):
 
     Manual optimisation: D1 (image only) and D2 (conditioned on halftone, output and
     object maps) each take an LSGAN step with their own optimiser, then the generator
-    takes one on ``l1 * L1 + edge * BCE(EdgeNet(output), edges) + style * local Gram
+    takes one on ``l1 * L1 + fft * L1(|FFT|) + edge * BCE(EdgeNet(output), edges) + style * local Gram
     + adv * LSGAN``; with ``adv: 0`` the discriminators rest (a pure fidelity network).
     Upstream networks come from their stage checkpoints and are frozen, unless
     ``upstream_lr`` gives them a learning rate (then they train along, in the
@@ -66,7 +66,7 @@ class DetailsStage(Stage):
         disc = dict(discriminator or {})
         self.d_image = PatchDiscriminator(in_channels=3, **disc)
         self.d_cond = PatchDiscriminator(in_channels=6 + object_channels, **disc)
-        self.weights = {"l1": 100.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
+        self.weights = {"l1": 100.0, "fft": 0.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
         self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
         self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
         self.features = build_features(features) if self.weights["style"] else None
@@ -122,6 +122,8 @@ class DetailsStage(Stage):
     def generator_losses(self, batch: dict, parts: dict, output: torch.Tensor) -> dict[str, torch.Tensor]:
         clean, halftone = batch["clean"], batch["halftone"]
         terms = {"l1": F.l1_loss(output, clean)}
+        if self.weights["fft"]:
+            terms["fft"] = fft_l1(output, clean)
         if self.weights["edge"]:
             terms["edge"] = balanced_bce(self.pipeline.edge(output), batch["edges"])
         if self.features is not None:
