@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
 from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,44 +146,102 @@ def _final_step(path: Path) -> int:
     return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
 
 
-def test_killed_run_resumes_to_the_same_final_step(tmp_path):
-    steps = [
-        "trainer.max_epochs=100",
-        "trainer.max_steps=150",
-        "checkpoint_every_n_steps=2",
-        "trainer.limit_val_batches=1",
-        "data.samples_per_epoch=64",
-    ]
-    run(train_command("experiment=coarse", *steps, f"paths.outputs_dir={tmp_path / 'reference'}"))
-    reference = _final_step(tmp_path / "reference" / "coarse" / "last.ckpt")
-    assert reference == 150
+class RecordSteps(Callback):
+    """Loaded by the training subprocesses below (``PYTHONPATH=tests``): appends ``step epoch lr batch-hash`` for
+    every training batch the process runs to ``path``; with ``kill_at``, SIGKILLs the process as that step begins."""
 
-    killed = subprocess.Popen(
-        train_command("experiment=coarse", *steps, f"paths.outputs_dir={tmp_path / 'k'}"),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    deadline = time.time() + 240
-    last = None
-    while time.time() < deadline:
-        found = list((tmp_path / "k" / "coarse" / "runs").glob("*/checkpoints/last.ckpt"))
-        if found and _safe_step(found[0]) >= 4:
-            last = found[0]
-            break
-        time.sleep(0.2)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
-    assert last is not None, "no checkpoint appeared before the kill"
-    interrupted_at = _safe_step(last)
-    assert 0 < interrupted_at < 150
-    run(train_command("experiment=coarse", *steps, f"paths.outputs_dir={tmp_path / 'k'}", "ckpt_path=last"))
-    assert _final_step(tmp_path / "k" / "coarse" / "last.ckpt") == reference
+    def __init__(self, path: str, kill_at: int | None = None) -> None:
+        self.path, self.kill_at = Path(path), kill_at
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        digest = hashlib.sha1(batch["clean"].cpu().numpy().tobytes() + batch["halftone"].cpu().numpy().tobytes())
+        lr = trainer.optimizers[0].param_groups[0]["lr"]
+        with self.path.open("a") as log:
+            log.write(f"{trainer.global_step} {trainer.current_epoch} {lr:.6g} {digest.hexdigest()[:12]}\n")
 
 
-def _safe_step(path: Path) -> int:
-    try:
-        return _final_step(path)
-    except Exception:  # noqa: BLE001 - being written right now
-        return -1
+#: 6 epochs of 4 batches; deterministic kernels, a learning rate halved every epoch (so the schedule shows)
+RESUMABLE = [
+    "experiment=coarse",
+    "trainer.max_epochs=100",
+    "trainer.max_steps=24",
+    "trainer.limit_val_batches=1",
+    "trainer.deterministic=true",
+    "model.module.scheduler.step_size=1",
+]
+STEPS_PER_EPOCH = 4  # TINY: 16 samples per epoch, batches of 4
+
+
+def recorded_run(outputs: Path, log: Path, *overrides: str, kill_at: int | None = None) -> list[list[str]]:
+    """Train RESUMABLE into ``outputs``; the lines RecordSteps wrote (killed at ``kill_at`` if given)."""
+    record = [f"+callbacks.record._target_={__name__}.RecordSteps", f"+callbacks.record.path={log}"]
+    if kill_at is not None:
+        record.append(f"+callbacks.record.kill_at={kill_at}")
+    command = train_command(*RESUMABLE, f"paths.outputs_dir={outputs}", *record, *overrides)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))}
+    if kill_at is None:
+        run(command, env=env)
+    else:
+        env = {**os.environ, "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore", **env}
+        killed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+        assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:] + killed.stderr[-3000:]
+    return [line.split() for line in log.read_text().splitlines()]
+
+
+def steps(lines: list[list[str]]) -> list[int]:
+    return [int(line[0]) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> tuple[Path, list[list[str]]]:
+    """The reference: RESUMABLE from start to end (epoch checkpoints, the default)."""
+    root = tmp_path_factory.mktemp("uninterrupted")
+    lines = recorded_run(root, root / "steps.log")
+    assert steps(lines) == list(range(24))
+    return root / "coarse" / "last.ckpt", lines
+
+
+def test_a_run_killed_mid_epoch_resumes_with_the_remaining_steps(tmp_path):
+    """SIGKILL after step 6 (checkpoints every 2 steps, mid-epoch): the resumed process runs steps 6..23 only.
+
+    (A run that ignored ``ckpt_path=last`` would run 0..23; one that restarted the epoch, 4..23.)
+    """
+    every_2 = "checkpoint_every_n_steps=2"
+    killed = recorded_run(tmp_path, tmp_path / "killed.log", every_2, kill_at=6)
+    assert steps(killed) == list(range(6))
+    (last,) = (tmp_path / "coarse" / "runs").glob("*/checkpoints/last.ckpt")
+    assert _final_step(last) == 6
+    resumed = recorded_run(tmp_path, tmp_path / "resumed.log", every_2, "ckpt_path=last")
+    assert steps(resumed) == list(range(6, 24))
+    assert [line[1] for line in resumed] == [str(step // STEPS_PER_EPOCH) for step in range(6, 24)]  # epochs
+    base = float(killed[0][2])  # the schedule goes on: halved every epoch
+    assert [line[2] for line in resumed] == [f"{base * 0.5 ** (step // STEPS_PER_EPOCH):.6g}" for step in range(6, 24)]
+    assert _final_step(tmp_path / "coarse" / "last.ckpt") == 24
+
+
+def test_a_killed_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, uninterrupted):
+    """Deterministic kernels, fixed seed, no workers, killed after epoch 2's checkpoint: the same batches, the same
+    learning rates and bit-identical final weights and optimiser state as the run that was never interrupted.
+
+    Holds for checkpoints at epoch ends (the default). From a mid-epoch checkpoint the resumed run draws a fresh
+    order for the rest of that epoch: Lightning cannot fast-forward a plain DataLoader.
+    """
+    reference_checkpoint, reference = uninterrupted
+    killed = recorded_run(tmp_path, tmp_path / "killed.log", kill_at=2 * STEPS_PER_EPOCH)
+    (last,) = (tmp_path / "coarse" / "runs").glob("*/checkpoints/last.ckpt")
+    assert _final_step(last) == 2 * STEPS_PER_EPOCH
+    resumed = recorded_run(tmp_path, tmp_path / "resumed.log", "ckpt_path=last")
+    assert steps(resumed) == list(range(2 * STEPS_PER_EPOCH, 24))
+    assert killed + resumed == reference  # step, epoch, learning rate and batch contents
+    expected = torch.load(reference_checkpoint, map_location="cpu", weights_only=True)
+    got = torch.load(tmp_path / "coarse" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert got["global_step"] == expected["global_step"] == 24
+    assert expected["state_dict"].keys() == got["state_dict"].keys()
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
+    (expected_adam,), (got_adam,) = expected["optimizer_states"], got["optimizer_states"]
+    for index, state in expected_adam["state"].items():
+        for key, tensor in state.items():
+            assert torch.equal(got_adam["state"][index][key], tensor), (index, key)
