@@ -108,3 +108,56 @@ def test_fast_window_path_matches_the_generic_kernel(kernel, serpentine, smooth_
         np.testing.assert_array_equal(ed._diffuse_window(plane, np.empty_like(plane), window, serpentine), generic)
         if kernel != "floyd-steinberg":  # which has its own fixed-point path
             np.testing.assert_array_equal(ed.error_diffusion(plane, kernel, serpentine), generic)
+
+
+NOISY_METHODS = ["floyd-steinberg", "jarvis-judice-ninke", "stevenson-arce", "shiau-fan-2", "ostromoukhov", "zhou-fang"]
+
+
+@pytest.mark.parametrize("method", ED_METHODS)
+def test_zero_threshold_noise_is_the_noise_free_halftone(method, smooth_rgb):
+    plain = halftone(smooth_rgb, method, serpentine=True).image
+    np.testing.assert_array_equal(halftone(smooth_rgb, method, serpentine=True, threshold_noise=0.0).image, plain)
+    if method != "zhou-fang":  # whose own seed drives its modulation
+        np.testing.assert_array_equal(
+            halftone(smooth_rgb, method, serpentine=True, threshold_noise=0, seed=9).image, plain
+        )
+    np.testing.assert_array_equal(ed.error_diffusion(FLAT_100, "floyd-steinberg", False, 0.0, 5), FS_REFERENCE)
+
+
+@pytest.mark.parametrize("method", NOISY_METHODS)
+def test_threshold_noise_changes_decisions_and_keeps_tone(method):
+    for level in (0.25, 0.5, 0.62):
+        flat = np.full((160, 160), level, np.float32)
+        plain = halftone(flat, method).image
+        noisy = halftone(flat, method, threshold_noise=0.1, seed=3).image
+        assert set(np.unique(noisy)) <= {0.0, 1.0}
+        assert (noisy != plain).mean() > 0.05, (method, level)
+        assert abs(noisy.mean() - level) < 0.005, (method, level, noisy.mean())
+        np.testing.assert_array_equal(noisy, halftone(flat, method, threshold_noise=0.1, seed=3).image)
+        assert (noisy != halftone(flat, method, threshold_noise=0.1, seed=4).image).any()
+
+
+def test_threshold_noise_per_channel_and_on_every_path(smooth_rgb, rng):
+    grey = np.repeat(np.full((64, 64, 1), 0.4, np.float32), 3, axis=2)
+    channels = halftone(grey, "floyd-steinberg", threshold_noise=0.1, seed=1).image
+    assert (channels[..., 0] != channels[..., 1]).any()  # each channel draws its own noise
+    plane = np.ascontiguousarray(smooth_rgb[..., 1])
+    for kernel in ("jarvis-judice-ninke", "stucki"):  # the window path draws as the generic kernel does
+        dys, dxs, weights = ed.KERNELS[kernel].arrays()
+        window = ed.window_weights(ed.KERNELS[kernel])
+        for serpentine in (False, True):
+            generic = ed._diffuse(plane, np.empty_like(plane), dys, dxs, weights, serpentine, 0.08, 7)
+            fast = ed._diffuse_window(plane, np.empty_like(plane), window, serpentine, 0.08, 7)
+            np.testing.assert_array_equal(fast, generic)
+    # the fixed-point Floyd-Steinberg path draws the same thresholds as the float kernel: on a small
+    # patch, where no value falls within the fixed point's rounding of a threshold, they decide alike
+    # (on large images one such tie sends the two down different, equally valid, paths)
+    dys, dxs, weights = ed.KERNELS["floyd-steinberg"].arrays()
+    patch = rng.random((6, 8), dtype=np.float32)
+    generic = ed._diffuse(patch, np.empty_like(patch), dys, dxs, weights, True, 0.3, 7)
+    np.testing.assert_array_equal(ed.error_diffusion(patch, "floyd-steinberg", True, 0.3, 7), generic)
+    assert (generic != ed.error_diffusion(patch, "floyd-steinberg", True)).any()
+    with pytest.raises(ValueError, match="threshold_noise"):
+        ed.error_diffusion(plane, threshold_noise=0.6)
+    with pytest.raises(ValueError, match="parameter 'threshold_noise' must be in"):
+        halftone(plane, "stucki", threshold_noise=-0.1)

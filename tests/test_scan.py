@@ -53,3 +53,32 @@ def test_noise_fields_are_gaussian_seeded_and_cover_any_size():
     assert len({run[:8].tobytes() for run in runs}) == len(runs)  # every run cut at its own offset
     neighbours = np.corrcoef(big[:-1], big[1:])[0, 1]
     assert abs(neighbours) < 0.01  # white: no correlation between neighbouring values
+
+
+def test_resampling_loses_the_finest_detail_and_nothing_else(smooth_rgb):
+    np.testing.assert_array_equal(scan.resample(smooth_rgb, 1.0), smooth_rgb)
+    checker = np.indices((64, 64)).sum(axis=0) % 2 * np.float32(1.0)  # the finest pattern there is
+    assert scan.resample(checker, 0.5).std() < 0.1 * checker.std()
+    half = scan.resample(smooth_rgb, 0.5)
+    assert half.shape == smooth_rgb.shape and half.dtype == np.float32 and half.min() >= 0 and half.max() <= 1
+    assert np.abs(half - smooth_rgb).mean() < 0.01  # the low frequencies survive
+    odd = scan.resample(smooth_rgb[:37, :53, 0], 0.7)
+    assert odd.shape == (37, 53)
+    with pytest.raises(ValueError, match="resample scale"):
+        scan.resample(smooth_rgb, 1.5)
+
+
+def test_scan_settings_resample_and_validate(smooth_rgb):
+    plain = scan.ScanSettings(jpeg_quality=None)
+    np.testing.assert_array_equal(
+        scan.simulate_scan(smooth_rgb, scan.ScanSettings(jpeg_quality=None, resample_scale=1.0), seed=2),
+        scan.simulate_scan(smooth_rgb, plain, seed=2),
+    )
+    binary = (smooth_rgb > 0.5).astype(np.float32)
+    sharp = scan.simulate_scan(binary, scan.ScanSettings(0.0, 0.0, 0.0, 0.0, None), seed=2)
+    soft = scan.simulate_scan(binary, scan.ScanSettings(0.0, 0.0, 0.0, 0.0, None, resample_scale=0.5), seed=2)
+    np.testing.assert_array_equal(sharp, binary)
+    assert np.abs(soft - binary).mean() > 0.005
+    for bad in ({"resample_scale": 0.0}, {"jpeg_quality": 0}, {"blur_sigma": -1.0}, {"noise_sigma": -0.1}):
+        with pytest.raises(ValueError):
+            scan.ScanSettings(**bad)

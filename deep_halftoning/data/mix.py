@@ -2,14 +2,15 @@
 
 Parameter specs in config are a fixed value, a list to choose from uniformly,
 or ``{low: a, high: b}`` for a uniform draw (integers when both bounds are
-integers). A list-valued parameter such as ``angles`` is given as a list of
-choices: ``angles: [[15, 75, 0, 45], [0, 15, 45, 75]]``.
+integers). A list's items may themselves be ranges: ``[0.0, {low: 0.02, high: 0.1}]``
+is off half the time, else a uniform draw. A list-valued parameter such as
+``angles`` is given as a list of choices: ``angles: [[15, 75, 0, 45], [0, 15, 45, 75]]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,8 +33,23 @@ def sample_value(spec: object, rng: np.random.Generator) -> object:
         if len(spec) == 0:
             raise ValueError("a list of choices must not be empty")
         choice = spec[int(rng.integers(0, len(spec)))]
+        if isinstance(choice, Mapping):
+            return sample_value(choice, rng)
         return tuple(choice) if isinstance(choice, Sequence) and not isinstance(choice, str) else choice
     return spec
+
+
+def spec_extremes(spec: object) -> list[object]:
+    """Every value a spec can reach at its edges: a range's bounds, each choice (a range choice's
+    bounds), or the value itself. Checking these at start-up catches a bad range's far end too."""
+    if isinstance(spec, Mapping):
+        return [spec.get("low"), spec.get("high")]
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        values: list[object] = []
+        for choice in spec:
+            values += spec_extremes(choice) if isinstance(choice, Mapping) else [choice]
+        return values
+    return [spec]
 
 
 def _plain(spec: object) -> object:
@@ -75,6 +91,19 @@ class ScanRanges:
     noise_sigma: object = 0.0
     rotation: object = 0.0
     jpeg_quality: object = None
+    resample_scale: object = 1.0  # scanner resampling: down to this scale and back (1: none)
+
+    def check(self) -> None:
+        """Build settings from every range's edges (``ValueError`` when one is out of range)."""
+        if self.probability <= 0:
+            return
+        base = ScanSettings()
+        for name in ("blur_sigma", "paper_strength", "noise_sigma", "rotation", "jpeg_quality", "resample_scale"):
+            for value in spec_extremes(getattr(self, name)):
+                try:
+                    replace(base, **{name: value})
+                except (TypeError, ValueError) as err:
+                    raise ValueError(f"scan {name}: {err}") from None
 
     def sample(self, rng: np.random.Generator) -> ScanSettings | None:
         if not rng.random() < self.probability:
@@ -86,6 +115,7 @@ class ScanRanges:
             noise_sigma=float(sample_value(self.noise_sigma, rng)),
             rotation=float(sample_value(self.rotation, rng)),
             jpeg_quality=None if quality is None else int(quality),
+            resample_scale=float(sample_value(self.resample_scale, rng)),  # drawn last: older configs draw as before
         )
 
 
@@ -108,10 +138,15 @@ class HalftoneMix:
             if any(m is not None and m not in MODES for m in modes) or not modes:
                 raise ValueError(f"mix entry {entry.method!r}: modes must be among {MODES}, got {entry.mode!r}")
             try:
-                get_method(entry.method).resolve({k: sample_value(v, check) for k, v in entry.params.items()})
+                method = get_method(entry.method)
+                drawn = {k: sample_value(v, check) for k, v in entry.params.items()}
+                method.resolve(drawn)
+                for name, spec in entry.params.items():
+                    for value in spec_extremes(spec):
+                        method.resolve({**drawn, name: tuple(value) if isinstance(value, list) else value})
             except ValueError as err:
                 raise ValueError(f"mix entry {entry.method!r}: {err}") from None
-        self.scan.sample(check)
+        self.scan.check()
 
     @classmethod
     def from_config(cls, methods: Sequence[Mapping], scan: Mapping | None = None) -> HalftoneMix:

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import error_diffusion as ed
 from . import ordered
+from . import print_model as pm
 from ._parallel import parallel_map
 from .color import cmyk_planes, cmyk_planes_to_rgb, rgb_to_cmyk, to_gray
 from .screen import DEFAULT_ANGLES, DOT_SHAPES, MAX_SUPERSAMPLE, am_screen
@@ -19,7 +20,12 @@ MODES = ("gray", "rgb", "cmyk")
 
 @dataclass(frozen=True)
 class Param:
-    """One tunable parameter of a method; its default fixes its type."""
+    """One tunable parameter of a method; its default fixes its type.
+
+    An ``optional`` parameter's default is neutral (it turns a feature off, e.g. threshold
+    noise or the print model): :meth:`Method.resolve` leaves it out at that value, so the
+    result, and any back-end that predates the parameter (the torch twin), is unchanged.
+    """
 
     name: str
     default: object
@@ -27,6 +33,7 @@ class Param:
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
+    optional: bool = False
 
     def coerce(self, value: object) -> object:
         """``value`` converted to this parameter's type and checked, or ``ValueError``."""
@@ -81,13 +88,21 @@ class Method:
     colour_mode: str = "rgb"
 
     def resolve(self, overrides: dict[str, object]) -> dict[str, object]:
-        """Defaults updated with ``overrides``; unknown names raise ``ValueError``."""
+        """Defaults updated with ``overrides``; unknown names raise ``ValueError``.
+
+        Optional parameters (see :class:`Param`) at their neutral default are left out.
+        """
         known = {p.name: p for p in self.params}
         unknown = sorted(set(overrides) - set(known))
         if unknown:
             valid = ", ".join(known) or "none"
             raise ValueError(f"method {self.name!r} has no parameter {unknown[0]!r} (valid: {valid})")
-        return {name: p.coerce(overrides[name]) if name in overrides else p.default for name, p in known.items()}
+        resolved = {}
+        for name, p in known.items():
+            value = p.coerce(overrides[name]) if name in overrides else p.default
+            if not (p.optional and value == p.default):
+                resolved[name] = value
+        return resolved
 
 
 @dataclass(frozen=True)
@@ -110,20 +125,44 @@ class Halftone:
 _SERPENTINE = Param("serpentine", False, "alternate the scan direction on every row")
 _SERPENTINE_ON = Param("serpentine", True, "alternate the scan direction on every row")
 _SEED = Param("seed", 0, "random seed", low=0)
+_THRESHOLD_NOISE = Param(
+    "threshold_noise",
+    0.0,
+    f"amplitude a in [0, {ed.MAX_THRESHOLD_NOISE:g}] of uniform threshold noise: each pixel's threshold "
+    "in 0.5 +- a (0: none)",
+    low=0.0,
+    high=ed.MAX_THRESHOLD_NOISE,
+    optional=True,
+)
+_NOISE_SEED = Param("seed", 0, "seed of the threshold noise (each channel adds its index)", low=0, optional=True)
 
 
-def _fixed_kernel(plane: np.ndarray, *, kernel: str, serpentine: bool) -> np.ndarray:
-    return ed.error_diffusion(plane, kernel, serpentine)
+def _fixed_kernel(
+    plane: np.ndarray, *, kernel: str, serpentine: bool, threshold_noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
+    return ed.error_diffusion(plane, kernel, serpentine, threshold_noise, seed)
 
 
 def _ordered(plane: np.ndarray, *, matrix: Callable[..., np.ndarray], **params: object) -> np.ndarray:
     return ordered.ordered_dither(plane, matrix(**params), threads=1)
 
 
+_PRINT_NAMES = ("dot_gain", "dot_gain_jitter", "misregistration", "ink_jitter", "ink_density", "paper", "seed")
+
+
 def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple[np.ndarray, np.ndarray]:
+    """Screen the inks at their angles; the print model's parameters, when given, shape the print
+    around the screen (:mod:`.print_model`): tone curve before, misregistered plates, then inks and paper."""
     angles = tuple(angles)
     ink_angles = {1: angles[3:], 3: angles[:3], 4: angles}[inks.shape[2]]
-    return am_screen(inks, ink_angles, **params)
+    printing = {name: params.pop(name) for name in _PRINT_NAMES if name in params}
+    if not printing:  # the ideal print: the screen alone
+        return am_screen(inks, ink_angles, **params)
+    model = pm.PrintModel.draw(inks.shape[2], **printing)
+    offsets = None if model.registered else model.offsets
+    gammas = None if model.linear_tone else model.gammas
+    image, coverage = am_screen(inks, ink_angles, offsets=offsets, gammas=gammas, **params)
+    return (image if model.ideal else model.render(coverage)), coverage
 
 
 _KERNEL_NAMES = {
@@ -146,11 +185,75 @@ _AM_PARAMS = (
     Param("angles", DEFAULT_ANGLES, "screen angles in degrees for C,M,Y,K (grey uses K's)"),
     Param("dot", "round", "dot shape", choices=DOT_SHAPES),
 )
+# The print model (see print_model.py); every default is the ideal print.
+_PLATE_PARAMS = (
+    Param(
+        "dot_gain",
+        1.0,
+        f"tone-curve exponent in [{pm.DOT_GAIN_RANGE[0]:g}, {pm.DOT_GAIN_RANGE[1]:g}]: each ink's coverage "
+        "** dot_gain before screening (< 1 darker: dot gain; > 1 lighter)",
+        low=pm.DOT_GAIN_RANGE[0],
+        high=pm.DOT_GAIN_RANGE[1],
+        optional=True,
+    ),
+    Param(
+        "dot_gain_jitter",
+        0.0,
+        f"relative spread in [0, {pm.MAX_DOT_GAIN_JITTER:g}] of each ink's exponent: dot_gain * (1 +- jitter), uniform",
+        low=0.0,
+        high=pm.MAX_DOT_GAIN_JITTER,
+        optional=True,
+    ),
+    Param(
+        "misregistration",
+        0.0,
+        f"largest plate offset in pixels per axis, in [0, {pm.MAX_MISREGISTRATION:g}], uniform "
+        "(K stays put; C, M, Y alone keep a zero mean)",
+        low=0.0,
+        high=pm.MAX_MISREGISTRATION,
+        optional=True,
+    ),
+    Param("seed", 0, "seed of the print's draws (ink exponents, plate offsets, inks, paper)", low=0, optional=True),
+)
+_INK_PARAMS = (
+    Param(
+        "ink_jitter",
+        0.0,
+        "ink colours in [0, 1]: from ideal filters (0) to a draw of real process-ink transmittances (1); "
+        "a non-ideal print is rendered as the Demichel product over the area-averaged coverage",
+        low=0.0,
+        high=1.0,
+        optional=True,
+    ),
+    Param(
+        "ink_density",
+        1.0,
+        f"scale in [{pm.DENSITY_RANGE[0]:g}, {pm.DENSITY_RANGE[1]:g}] of every ink's absorption "
+        "1 - transmittance (clipped)",
+        low=pm.DENSITY_RANGE[0],
+        high=pm.DENSITY_RANGE[1],
+        optional=True,
+    ),
+    Param(
+        "paper",
+        0.0,
+        f"paper tint in [0, {pm.MAX_PAPER:g}]: each channel of the paper white darkened by up to this, warm or cool",
+        low=0.0,
+        high=pm.MAX_PAPER,
+        optional=True,
+    ),
+)
 
 
 def _catalogue() -> dict[str, Method]:
     methods = [
-        Method(name, "error-diffusion", text, partial(_fixed_kernel, kernel=name), (_SERPENTINE,))
+        Method(
+            name,
+            "error-diffusion",
+            text,
+            partial(_fixed_kernel, kernel=name),
+            (_SERPENTINE, _THRESHOLD_NOISE, _NOISE_SEED),
+        )
         for name, text in _KERNEL_NAMES.items()
     ]
     methods += [
@@ -159,14 +262,14 @@ def _catalogue() -> dict[str, Method]:
             "error-diffusion",
             "Ostromoukhov (2001), three taps whose weights vary with the grey level",
             ed.ostromoukhov,
-            (_SERPENTINE_ON,),
+            (_SERPENTINE_ON, _THRESHOLD_NOISE, _NOISE_SEED),
         ),
         Method(
             "zhou-fang",
             "error-diffusion",
             "Zhou & Fang (2003), variable weights plus threshold modulation for clean mid-tones",
             ed.zhou_fang,
-            (_SERPENTINE_ON, _SEED),
+            (_SERPENTINE_ON, _SEED, _THRESHOLD_NOISE),
         ),
     ]
     methods += [
@@ -204,9 +307,13 @@ def _catalogue() -> dict[str, Method]:
             "am-cmyk",
             "am-screen",
             "AM colour screen per ink (angles, ruling, dot shape), supersampled and "
-            "area-averaged like a scan of the print",
+            "area-averaged like a scan of the print; optionally a non-ideal print "
+            "(dot gain, misregistered plates, real inks, tinted paper)",
             _am,
-            _AM_PARAMS + (Param("supersample", 4, "sub-samples per pixel side", low=1, high=MAX_SUPERSAMPLE),),
+            _AM_PARAMS
+            + (Param("supersample", 4, "sub-samples per pixel side", low=1, high=MAX_SUPERSAMPLE),)
+            + _PLATE_PARAMS
+            + _INK_PARAMS,
             binary=False,
             planar=False,
             colour_mode="cmyk",
@@ -214,9 +321,10 @@ def _catalogue() -> dict[str, Method]:
         Method(
             "am-cmyk-binary",
             "am-screen",
-            "AM colour screen per ink, one sample per pixel: the binary plate itself",
+            "AM colour screen per ink, one sample per pixel: the binary plate itself "
+            "(optionally with dot gain and misregistered plates)",
             partial(_am, supersample=1),
-            _AM_PARAMS,
+            _AM_PARAMS + _PLATE_PARAMS,
             planar=False,
             colour_mode="cmyk",
         ),
@@ -324,10 +432,12 @@ def halftone(
 
 
 def _planar_channels(spec: Method, params: dict, planes: list[np.ndarray], threads: int | None) -> list:
+    seeded = spec.family == "error-diffusion" and any(p.name == "seed" for p in spec.params)
+
     def one(channel: int) -> np.ndarray:
         own = dict(params)
-        if "seed" in own and spec.family == "error-diffusion":
-            own["seed"] = int(own["seed"]) + channel  # decorrelate the channels' noise
+        if seeded and channel:  # decorrelate the channels' noise (an optional seed may be left out)
+            own["seed"] = int(own.get("seed", 0)) + channel
         return spec.run(planes[channel], **own)
 
     return parallel_map(one, range(len(planes)), threads)

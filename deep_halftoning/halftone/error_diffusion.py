@@ -3,6 +3,13 @@
 Every function takes one channel, an ``H x W`` float32 array in [0, 1], and
 returns a binary float32 array of the same shape (1 where the value is "on").
 Serpentine scanning mirrors the kernel on odd rows.
+
+Threshold noise: with ``threshold_noise = a > 0`` every pixel's threshold is
+``0.5 + a * (2u - 1)``, ``u`` uniform in [0, 1) from a seeded SplitMix64 stream
+drawn in scan order, one value per pixel (the error is still ``value - output``,
+so tone is kept). ``a = 0`` takes the kernels' noise-free specialisations: the
+noise arguments are left out of the call, numba compiles them as constants and
+the code, and so every decision, is that of the kernels without noise.
 """
 
 from __future__ import annotations
@@ -162,15 +169,41 @@ def zhou_fang_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(**_JIT)
-def _floyd_steinberg(plane, out, serpentine):  # pragma: no cover - compiled
+def _splitmix(state):  # pragma: no cover - compiled
+    state = (state + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@njit(**_JIT, inline="always")
+def _uniform24(state):  # pragma: no cover - compiled
+    """The next SplitMix64 draw as an integer in [0, 2**24): ``(state, r)``."""
+    state, bits = _splitmix(state)
+    return state, np.int64(bits >> np.uint64(40))
+
+
+@njit(**_JIT, inline="always")
+def _noisy_threshold(noise, r):  # pragma: no cover - compiled
+    """``0.5 + noise * (2u - 1)`` in float32 for ``u = r / 2**24``."""
+    u = np.float32(r) * np.float32(2.0**-24)
+    return np.float32(0.5) + np.float32(noise) * (np.float32(2.0) * u - np.float32(1.0))
+
+
+@njit(**_JIT)
+def _floyd_steinberg(plane, out, serpentine, amplitude=0, seed=0):  # pragma: no cover - compiled
     """Floyd-Steinberg in 12-bit fixed point with one row of error (the fast path).
 
     A level is ``round(value * 4080)``; error weights are summed in sixteenths and
-    divided once, with rounding, when a pixel consumes them.
+    divided once, with rounding, when a pixel consumes them. ``amplitude`` is the
+    threshold noise in the same units (``round(a * 4080)``; see the module docstring).
     """
     height, width = plane.shape
     full = 4080
     half = 2040
+    state = np.uint64(seed)
+    threshold = half
     cur = np.zeros(width + 2, np.int32)
     nxt = np.zeros(width + 2, np.int32)
     for y in range(height):
@@ -180,7 +213,10 @@ def _floyd_steinberg(plane, out, serpentine):  # pragma: no cover - compiled
         if serpentine and (y & 1):
             for x in range(width - 1, -1, -1):
                 v = np.int32(plane[y, x] * full + 0.5) + ((carry + cur[x + 1] + 8) >> 4)
-                if v >= half:
+                if amplitude:
+                    state, r = _uniform24(state)
+                    threshold = half + np.int32((amplitude * (2 * r - (1 << 24))) >> 24)
+                if v >= threshold:
                     out[y, x] = 1.0
                     e = v - full
                 else:
@@ -195,7 +231,10 @@ def _floyd_steinberg(plane, out, serpentine):  # pragma: no cover - compiled
         else:
             for x in range(width):
                 v = np.int32(plane[y, x] * full + 0.5) + ((carry + cur[x + 1] + 8) >> 4)
-                if v >= half:
+                if amplitude:
+                    state, r = _uniform24(state)
+                    threshold = half + np.int32((amplitude * (2 * r - (1 << 24))) >> 24)
+                if v >= threshold:
                     out[y, x] = 1.0
                     e = v - full
                 else:
@@ -223,13 +262,13 @@ def window_weights(kernel: DiffusionKernel) -> np.ndarray | None:
 
 
 @njit(**_JIT)
-def _diffuse_window(plane, out, w, serpentine):  # pragma: no cover - compiled
+def _diffuse_window(plane, out, w, serpentine, noise=0.0, seed=0):  # pragma: no cover - compiled
     """Any kernel inside a 3-row, 5-column window (``w``: float32 weights, column ``dx + 2``).
 
     The errors of the last five pixels stay in registers: the same row takes its share at
     once, and each row below gets the complete sum for one column per pixel (two behind the
     current one in scan order), so a pixel costs two row-buffer writes instead of one
-    read-modify-write per tap.
+    read-modify-write per tap. ``noise``: threshold noise amplitude (see the module docstring).
     """
     height, width = plane.shape
     cur = np.zeros(width + 4, np.float32)  # row y, with two guard columns on each side
@@ -239,6 +278,8 @@ def _diffuse_window(plane, out, w, serpentine):  # pragma: no cover - compiled
     b0, b1, b2, b3, b4 = w[1, 0], w[1, 1], w[1, 2], w[1, 3], w[1, 4]
     c0, c1, c2, c3, c4 = w[2, 0], w[2, 1], w[2, 2], w[2, 3], w[2, 4]
     one, zero, half = np.float32(1.0), np.float32(0.0), np.float32(0.5)
+    state = np.uint64(seed)
+    threshold = half
     for y in range(height):
         step = -1 if serpentine and (y & 1) == 1 else 1
         x = width - 1 if step < 0 else 0
@@ -248,7 +289,10 @@ def _diffuse_window(plane, out, w, serpentine):  # pragma: no cover - compiled
             e0 = zero
             if p < width:
                 v = plane[y, x] + cur[x + 2] + a3 * e1 + a4 * e2
-                o = one if v >= half else zero
+                if noise:
+                    state, r = _uniform24(state)
+                    threshold = _noisy_threshold(noise, r)
+                o = one if v >= threshold else zero
                 out[y, x] = o
                 e0 = v - o
             t = x + behind
@@ -262,9 +306,11 @@ def _diffuse_window(plane, out, w, serpentine):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
-def _diffuse(plane, out, dys, dxs, weights, serpentine):  # pragma: no cover - compiled
-    """Any fixed kernel, in float32, with a ring buffer of error rows."""
+def _diffuse(plane, out, dys, dxs, weights, serpentine, noise=0.0, seed=0):  # pragma: no cover - compiled
+    """Any fixed kernel, in float32, with a ring buffer of error rows (``noise``: see the module docstring)."""
     height, width = plane.shape
+    state = np.uint64(seed)
+    threshold = np.float32(0.5)
     rows = dys.max() + 1
     pad = np.abs(dxs).max()
     stride = width + 2 * pad
@@ -280,7 +326,10 @@ def _diffuse(plane, out, dys, dxs, weights, serpentine):  # pragma: no cover - c
         for i in range(width):
             x = width - 1 - i if reverse else i
             v = plane[y, x] + buf[base + x]
-            o = np.float32(1.0) if v >= 0.5 else np.float32(0.0)
+            if noise:
+                state, r = _uniform24(state)
+                threshold = _noisy_threshold(noise, r)
+            o = np.float32(1.0) if v >= threshold else np.float32(0.0)
             out[y, x] = o
             e = v - o
             for k in range(taps):
@@ -290,17 +339,12 @@ def _diffuse(plane, out, dys, dxs, weights, serpentine):  # pragma: no cover - c
 
 
 @njit(**_JIT)
-def _splitmix(state):  # pragma: no cover - compiled
-    state = (state + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
+def _diffuse_variable(plane, out, table, strength, serpentine, seed, noise=0.0):  # pragma: no cover
+    """Three-tap diffusion whose weights (and threshold modulation) follow the input level.
 
-
-@njit(**_JIT)
-def _diffuse_variable(plane, out, table, strength, serpentine, seed):  # pragma: no cover
-    """Three-tap diffusion whose weights (and threshold noise) follow the input level."""
+    ``noise`` adds the level-independent threshold noise of the module docstring, drawn from
+    the same stream after the modulation's draw.
+    """
     height, width = plane.shape
     cur = np.zeros(width + 2, np.float32)
     nxt = np.zeros(width + 2, np.float32)
@@ -315,6 +359,9 @@ def _diffuse_variable(plane, out, table, strength, serpentine, seed):  # pragma:
             if strength[level] > 0.0:
                 state, bits = _splitmix(state)
                 threshold += 0.5 * strength[level] * ((bits >> np.uint64(11)) * (1.0 / 9007199254740992.0))
+            if noise:
+                state, r = _uniform24(state)
+                threshold += _noisy_threshold(noise, r) - np.float32(0.5)
             v = plane[y, x] + cur[x + 1]
             o = np.float32(1.0) if v >= threshold else np.float32(0.0)
             out[y, x] = o
@@ -337,31 +384,61 @@ def _prepare(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _WINDOW_WEIGHTS = {name: window_weights(kernel) for name, kernel in KERNELS.items()}
 
 
-def error_diffusion(plane: np.ndarray, kernel: str = "floyd-steinberg", serpentine: bool = False) -> np.ndarray:
-    """Binary halftone of one channel with a fixed error-diffusion kernel from :data:`KERNELS`."""
+#: Largest threshold noise amplitude: thresholds stay within [0, 1].
+MAX_THRESHOLD_NOISE = 0.5
+
+
+def _noise_args(threshold_noise: float, seed: int) -> tuple:
+    """Extra kernel arguments for threshold noise: none at all when it is off (the noise-free build)."""
+    if not 0.0 <= threshold_noise <= MAX_THRESHOLD_NOISE:
+        raise ValueError(f"threshold_noise must be in [0, {MAX_THRESHOLD_NOISE}], got {threshold_noise}")
+    if threshold_noise == 0:
+        return ()
+    return float(threshold_noise), int(seed) & (2**63 - 1)
+
+
+def error_diffusion(
+    plane: np.ndarray,
+    kernel: str = "floyd-steinberg",
+    serpentine: bool = False,
+    threshold_noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Binary halftone of one channel with a fixed error-diffusion kernel from :data:`KERNELS`.
+
+    ``threshold_noise`` (amplitude in [0, 0.5], seeded by ``seed``) perturbs each pixel's
+    threshold uniformly; 0 gives exactly the noise-free halftone.
+    """
     if kernel not in KERNELS:
         raise ValueError(f"unknown error-diffusion kernel {kernel!r}; choose from {sorted(KERNELS)}")
+    noise = _noise_args(threshold_noise, seed)
     plane, out = _prepare(plane)
     if kernel == "floyd-steinberg":
-        return _floyd_steinberg(plane, out, bool(serpentine))
+        if noise:
+            noise = (round(noise[0] * 4080), noise[1])  # the fast path's fixed-point units
+        return _floyd_steinberg(plane, out, bool(serpentine), *noise)
     window = _WINDOW_WEIGHTS[kernel]
     if window is not None:
-        return _diffuse_window(plane, out, window, bool(serpentine))
+        return _diffuse_window(plane, out, window, bool(serpentine), *noise)
     dys, dxs, weights = KERNELS[kernel].arrays()
-    return _diffuse(plane, out, dys, dxs, weights, bool(serpentine))
+    return _diffuse(plane, out, dys, dxs, weights, bool(serpentine), *noise)
 
 
 _NO_MODULATION = np.zeros(256, np.float32)
 
 
-def ostromoukhov(plane: np.ndarray, serpentine: bool = True) -> np.ndarray:
-    """Ostromoukhov's variable-coefficient error diffusion (SIGGRAPH 2001)."""
+def ostromoukhov(plane: np.ndarray, serpentine: bool = True, threshold_noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """Ostromoukhov's variable-coefficient error diffusion (SIGGRAPH 2001), optionally with threshold noise."""
+    noise = _noise_args(threshold_noise, seed)
     plane, out = _prepare(plane)
-    return _diffuse_variable(plane, out, ostromoukhov_table(), _NO_MODULATION, bool(serpentine), 0)
+    seed = noise[1] if noise else 0
+    return _diffuse_variable(plane, out, ostromoukhov_table(), _NO_MODULATION, bool(serpentine), seed, *noise[:1])
 
 
-def zhou_fang(plane: np.ndarray, serpentine: bool = True, seed: int = 0) -> np.ndarray:
-    """Zhou & Fang's variable coefficients with threshold modulation (SIGGRAPH 2003), seeded."""
+def zhou_fang(plane: np.ndarray, serpentine: bool = True, seed: int = 0, threshold_noise: float = 0.0) -> np.ndarray:
+    """Zhou & Fang's variable coefficients with threshold modulation (SIGGRAPH 2003), seeded;
+    ``threshold_noise`` adds level-independent noise on top of the modulation."""
+    noise = _noise_args(threshold_noise, seed)
     plane, out = _prepare(plane)
     table, strength = zhou_fang_tables()
-    return _diffuse_variable(plane, out, table, strength, bool(serpentine), int(seed) & (2**63 - 1))
+    return _diffuse_variable(plane, out, table, strength, bool(serpentine), int(seed) & (2**63 - 1), *noise[:1])

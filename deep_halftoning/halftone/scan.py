@@ -86,6 +86,19 @@ def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
+def resample(image: np.ndarray, scale: float) -> np.ndarray:
+    """Sample at ``scale`` (in (0, 1]) of the resolution and back, as a scanner with a coarser sensor
+    (or a scan saved small and enlarged) would: area-averaged down, bicubic up, clipped to [0, 1]."""
+    if not 0.0 < scale <= 1.0:
+        raise ValueError(f"resample scale must be in (0, 1], got {scale}")
+    if scale == 1:
+        return image.copy()
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    out = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).reshape(image.shape)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip through JPEG at ``quality`` (1-100), as scanners often save."""
     if not 1 <= quality <= 100:
@@ -104,22 +117,35 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ScanSettings:
-    """One scan's degradations; zero disables a step, ``jpeg_quality=None`` skips JPEG."""
+    """One scan's degradations; zero disables a step, ``jpeg_quality=None`` skips JPEG and
+    ``resample_scale=1`` skips resampling."""
 
     blur_sigma: float = 0.7
     paper_strength: float = 0.02
     noise_sigma: float = 0.01
     rotation: float = 0.0
     jpeg_quality: int | None = 90
+    resample_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("blur_sigma", "paper_strength", "noise_sigma"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"scan {name} must be >= 0, got {getattr(self, name)}")
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"JPEG quality must be in 1..100, got {self.jpeg_quality}")
+        if not 0.0 < self.resample_scale <= 1.0:
+            raise ValueError(f"scan resample_scale must be in (0, 1], got {self.resample_scale}")
 
 
 def simulate_scan(image: np.ndarray, settings: ScanSettings = ScanSettings(), seed: int = 0) -> np.ndarray:  # noqa: B008
-    """Rotate, blur, texture, add noise and JPEG-compress, in the order a scan would (steps set to 0 are skipped)."""
+    """Rotate, blur, texture, resample, add noise and JPEG-compress, in the order a scan would
+    (steps set to 0, or a resample scale of 1, are skipped)."""
     out = np.asarray(image, np.float32)
     steps = (
         (settings.rotation, lambda a: rotate(a, settings.rotation)),
         (settings.blur_sigma, lambda a: optical_blur(a, settings.blur_sigma)),
         (settings.paper_strength, lambda a: paper_texture(a, settings.paper_strength, seed)),
+        (1.0 - settings.resample_scale, lambda a: resample(a, settings.resample_scale)),
         (settings.noise_sigma, lambda a: sensor_noise(a, settings.noise_sigma, seed + 1)),
         (settings.jpeg_quality, lambda a: jpeg(a, settings.jpeg_quality)),
     )

@@ -1,10 +1,12 @@
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
 from deep_halftoning.data.mix import HalftoneMix, sample_value
+from deep_halftoning.data.pairs import make_halftone
 from deep_halftoning.halftone import halftone
 
 
@@ -75,3 +77,47 @@ def test_config_errors_name_the_entry():
         HalftoneMix.from_config([])
     with pytest.raises(ValueError, match="bad scan settings"):
         HalftoneMix.from_config([{"method": "bayer-8"}], {"blurr": 1})
+
+
+def test_choices_may_be_ranges():
+    rng = np.random.default_rng(0)
+    draws = [sample_value([0.0, {"low": 0.5, "high": 1.0}], rng) for _ in range(400)]
+    zeros = sum(d == 0.0 for d in draws)
+    assert 150 < zeros < 250 and all(d == 0.0 or 0.5 <= d <= 1.0 for d in draws)
+    assert len({d for d in draws if d}) > 150
+
+
+PHOTOS = Path(__file__).resolve().parents[2] / "conf" / "data" / "photos.yaml"
+
+
+def test_release_mix_draws_print_noise_and_scanner_parameters():
+    halftone_cfg = OmegaConf.load(PHOTOS).halftone
+    mix = HalftoneMix.from_config(halftone_cfg.methods, halftone_cfg.scan)
+    rng = np.random.default_rng(0)
+    recipes = [mix.sample(rng) for _ in range(3000)]
+    am = [r.params for r in recipes if r.method == "am-cmyk"]
+    assert all(0.7 <= p["dot_gain"] <= 1.3 and 0 <= p["misregistration"] <= 0.7 for p in am)
+    assert all(0.85 <= p["ink_density"] <= 1.1 and 0 <= p["paper"] <= 0.12 for p in am)
+    assert 0.4 < np.mean([p["ink_jitter"] == 0 for p in am]) < 0.6  # ideal inks half the time
+    assert {p["dot"] for p in am} == {"round", "elliptical", "square", "line"}
+    assert len({p["seed"] for p in am}) == len(am)  # every print its own draws
+    fs = [r.params for r in recipes if r.method == "floyd-steinberg"]
+    assert Counter(p["threshold_noise"] for p in fs).keys() == {0.0, 0.05, 0.1}
+    scales = [r.scan.resample_scale for r in recipes if r.scan is not None]
+    assert 0.4 < np.mean([s == 1.0 for s in scales]) < 0.6 and min(scales) >= 0.5
+    image = np.random.default_rng(1).random((24, 24, 3), dtype=np.float32)
+    for method in ("am-cmyk", "am-cmyk-binary", "floyd-steinberg", "ostromoukhov"):
+        recipe = next(r for r in recipes if r.method == method)
+        out = make_halftone(image, recipe)
+        assert out.shape == image.shape and out.min() >= 0 and out.max() <= 1
+
+
+def test_start_up_checks_both_ends_of_every_range():
+    with pytest.raises(ValueError, match="'am-cmyk'.*'dot_gain' must be in"):
+        HalftoneMix.from_config([{"method": "am-cmyk", "params": {"dot_gain": {"low": 0.7, "high": 9.0}}}])
+    with pytest.raises(ValueError, match="'floyd-steinberg'.*'threshold_noise' must be in"):
+        HalftoneMix.from_config([{"method": "floyd-steinberg", "params": {"threshold_noise": [0.0, 0.7]}}])
+    with pytest.raises(ValueError, match="scan resample_scale"):
+        HalftoneMix.from_config(
+            [{"method": "bayer-8"}], {"probability": 0.5, "resample_scale": {"low": 0.0, "high": 1.0}}
+        )
