@@ -59,12 +59,13 @@ train-all: $(STAMP)
 sweep: $(STAMP)
 	$(BIN)/python -m deep_halftoning.train --multirun experiment=details hparams_search=details_optuna $(ARGS)
 
-## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's mate-backgrounds
-## photos when missing), then repack it into the package with its manifest and evaluation
-RELEASE_STAGES := coarse edge details joint joint_perceptual
+## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's ukui-wallpapers,
+## the training illustrations, and mate-backgrounds, the held-out photos, when missing), in the order of the
+## stage graph that the configs in conf/experiment/release/ declare, then pack and evaluate it
 reproduce: $(STAMP)
-	test -d /usr/share/backgrounds/mate/nature || $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds
-	for stage in $(RELEASE_STAGES); do \
+	test -d /usr/share/backgrounds/mate/nature -a -f /usr/share/backgrounds/calla.png || \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds ukui-wallpapers
+	for stage in $$($(BIN)/python -m deep_halftoning.stage_graph release); do \
 		$(BIN)/python -m deep_halftoning.train experiment=release/$$stage $(ARGS) || exit 1; done
 	$(BIN)/python experiments/ship_descreener.py
 

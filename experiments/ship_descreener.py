@@ -2,10 +2,11 @@
 
 Reads the stage outputs of ``make reproduce`` (``outputs/release/<stage>/``), packs the
 final checkpoints of each variant (``fidelity``: joint; ``perceptual``: the same joint
-fine-tuning with the adversarial term) as fp16 inference checkpoints, copies the stage configs beside them,
-evaluates the packed files with ``experiments/evaluate.py`` on the embedded validation
-photos (never trained on) and writes ``manifest.json`` (recipe, data, steps, metrics,
-sha256), ``experiments/results/descreening.md`` and the comparison figure.
+fine-tuning with the adversarial term) as fp16 inference checkpoints, copies the configs of the
+stages behind each (from the stage graph) beside them, evaluates the packed files with
+``experiments/evaluate.py`` on the held-out photos (never trained on), next to the classical
+baselines and the reference U-Net (``release/reference``, when trained), and writes ``manifest.json``
+(recipe, data, steps, metrics, sha256), ``experiments/results/descreening.md`` and the comparison figure.
 
     python experiments/ship_descreener.py --stages outputs/release
 """
@@ -23,20 +24,20 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from deep_halftoning.data.sources import EMBEDDED_PHOTOS, build_records, embedded_records, folder_records
+from deep_halftoning.data.sources import build_records, folder_records, holdout_records
 from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import write_text
+from deep_halftoning.stage_graph import ancestors, recipe_graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import HALFTONES, evaluate, model_column, model_methods, results_table, shipped_models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: variant -> (the stage whose last checkpoint ships, the stages that made it, in order)
-VARIANTS = {
-    "fidelity": ("joint", ("coarse", "edge", "details", "joint")),
-    "perceptual": ("joint_perceptual", ("coarse", "edge", "details", "joint_perceptual")),
-}
+#: variant -> the release stage whose last checkpoint ships
+VARIANTS = {"fidelity": "joint", "perceptual": "joint_perceptual"}
+#: the release stage of the reference U-Net that every recipe must beat
+REFERENCE = "reference"
 LIMIT_BYTES = 25 * 1024 * 1024
 
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", type=Path, default=ROOT / "outputs" / "release")
     parser.add_argument("--out", type=Path, default=SHIPPED_DIR)
     parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results")
-    parser.add_argument("--images", type=Path, help="validation photos (default: the embedded validation photos)")
+    parser.add_argument("--images", type=Path, help="evaluation photos (default: the held-out photos)")
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
     parser.add_argument("--note", help="anything a reader of the manifest should know about this training run")
     args = parser.parse_args(argv)
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.note:
         manifest["note"] = args.note
-    for variant, (final, stages) in VARIANTS.items():
+    graph = recipe_graph("release")
+    for variant, final in VARIANTS.items():
+        stages = ancestors(graph, final)
         if not (args.stages / final / "last.ckpt").is_file():
             print(f"skipping {variant}: {args.stages / final / 'last.ckpt'} does not exist", file=sys.stderr)
             continue
@@ -94,34 +97,36 @@ def main(argv: list[str] | None = None) -> int:
             manifest["data"] = {"train": training_photos(args.stages / stages[0] / "config.yaml")}
     if not manifest["variants"]:
         raise SystemExit(f"nothing to ship under {args.stages}: train the release recipe first (make reproduce)")
-    if args.images:
-        images = [record.image for record in folder_records(args.images)]
-        manifest["data"]["validation"] = [str(image) for image in images]
-    else:
-        images = [record.image for record in embedded_records("val")]
-        manifest["data"]["validation"] = [f"{p.name} ({p.package}, {p.licence})" for p in EMBEDDED_PHOTOS["val"]]
+    images = [record.image for record in (folder_records(args.images) if args.images else holdout_records())]
+    manifest["data"]["evaluation"] = [_portable(image) for image in images]
     total = sum(entry["bytes"] for entry in manifest["variants"].values())
     if total > LIMIT_BYTES:
         raise SystemExit(f"packed descreeners take {total} bytes, over the {LIMIT_BYTES}-byte limit")
     write_text(out / MANIFEST, json.dumps(manifest, indent=1))  # provisional: the packed files load by name
 
-    methods = model_methods(shipped_models(out), None, 256)
+    models = shipped_models(out)
+    if (args.stages / REFERENCE / "last.ckpt").is_file():
+        models[REFERENCE] = args.stages / REFERENCE / "last.ckpt"
+        manifest["reference"] = {"steps": stage_steps(args.stages / REFERENCE), "config": "configs/reference.yaml"}
+        shutil.copyfile(args.stages / REFERENCE / "config.yaml", out / "configs" / "reference.yaml")
+    methods = model_methods(models, None, 256)
     for name in BASELINES:
         methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
-    halftones = [h for h in HALFTONES if h != "am-xgen+scan"]  # the manifest's rows (cross-generator: evaluate.py)
+    halftones = list(HALFTONES)
     figure = args.results / "descreening.png"
     scores = evaluate(images, methods, halftones, args.stages / "evaluation", args.max_side, figure)
     for variant, entry in manifest["variants"].items():
         column = model_column(variant)
         entry["metrics"] = {h: {"psnr": scores[(h, column)][0], "ssim": scores[(h, column)][1]} for h in halftones}
+    others = [m for m in methods if m in BASELINES or m == REFERENCE]
     manifest["baselines"] = {
-        h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in BASELINES} for h in halftones
+        h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in others} for h in halftones
     }
     write_text(out / MANIFEST, json.dumps(manifest, indent=1))
     table = results_table(scores, halftones, ["halftone", *methods])
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"
-        f"Mean PSNR (dB) / SSIM over {len(images)} validation photos (never trained on), "
+        f"Mean PSNR (dB) and SSIM ± 95 % interval over {len(images)} held-out photos (never trained on), "
         f"shrunk to {args.max_side} px. Produced by `python experiments/ship_descreener.py` "
         "(part of `make reproduce`); "
         "the same table comes from `python experiments/evaluate.py`.\n\n"

@@ -9,12 +9,24 @@ from pathlib import Path
 
 from test_train import run_stage
 
+from deep_halftoning.stage_graph import recipe_graph, training_order
+
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("coarse", "edge", "details", "joint", "joint_perceptual")
+
+
+def test_the_release_graph_is_read_from_the_stage_configs():
+    graph = recipe_graph("release")
+    assert graph["details"] == {"coarse", "edge"}
+    assert graph["joint"] == graph["joint_perceptual"] == {"coarse", "edge", "details"}
+    assert graph["coarse"] == graph["edge"] == graph["reference"] == set()
+    order = training_order(graph)
+    assert sorted(order) == sorted(graph)
+    for stage, needs in graph.items():
+        assert all(order.index(need) < order.index(stage) for need in needs), stage
 
 
 def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
-    for stage in STAGES:  # the mate-backgrounds folder replaced by a folder of the test's own photos
+    for stage in training_order(recipe_graph("release")):  # the wallpapers replaced by the test's own photos
         cfg, metric = run_stage(
             tmp_path, f"release/{stage}", "debug=fdr", f"data.train_source.sources.1.path={photo_folder}", run=stage
         )
@@ -30,7 +42,8 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     assert set(manifest["variants"]) == {"fidelity", "perceptual"}
     fidelity = manifest["variants"]["fidelity"]
     assert list(fidelity["stages"]) == ["coarse", "edge", "details", "joint"]
-    assert set(fidelity["metrics"]) == {"floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan"}
+    assert set(fidelity["metrics"]) == {"floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan"}
+    assert manifest["reference"]["steps"] > 0 and "reference" in manifest["baselines"]["floyd-steinberg"]
     assert any("a.png" in path for path in manifest["data"]["train"])
     assert (out / "configs" / "joint.yaml").is_file() and (results / "descreening.png").is_file()
     assert "| floyd-steinberg |" in (results / "descreening.md").read_text()
