@@ -155,7 +155,8 @@ class PairDataset(Dataset):
         if self.on_device:
             sample["recipe"] = json.dumps({"method": recipe.method, "mode": recipe.mode, "params": recipe.params})
         else:
-            sample["halftone"] = _chw(make_halftone(clean, recipe), self.compact)
+            screened, clean = make_halftone(clean, recipe)
+            sample["halftone"] = _chw(screened, self.compact)
             if recipe.scan is not None and recipe.scan.rotation:  # a skewed scan turns the print: the target too
                 clean, label = rotate_pair(clean, label, recipe.scan.rotation)
         edges = canny_edges(clean, **s.edges)
@@ -166,14 +167,19 @@ class PairDataset(Dataset):
         return sample
 
 
-def make_halftone(clean: np.ndarray, recipe: Recipe) -> np.ndarray:
-    """Halftone an RGB crop with ``recipe`` (then scan it), always returning ``H x W x 3``."""
-    out = halftone(clean, recipe.method, mode=recipe.mode, threads=1, **recipe.params).image
+def make_halftone(clean: np.ndarray, recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
+    """Halftone an RGB crop with ``recipe`` (then scan it), always ``H x W x 3``, and the target: the
+    crop itself, or for a print with dot gain, real inks or tinted paper that print without its screen
+    (descreening removes the pattern; it does not guess what colours the printer meant)."""
+    result = halftone(clean, recipe.method, mode=recipe.mode, threads=1, **recipe.params)
+    out, target = result.image, clean if result.contone is None else result.contone
     if out.ndim == 2:
         out = np.repeat(out[..., None], 3, axis=2)
+    if target.ndim == 2:
+        target = np.repeat(target[..., None], 3, axis=2)
     if recipe.scan is not None:
         out = simulate_scan(out, recipe.scan, seed=recipe.scan_seed)
-    return out
+    return out, target
 
 
 def rotate_pair(image: np.ndarray, label: np.ndarray | None, degrees: float) -> tuple[np.ndarray, np.ndarray | None]:

@@ -111,7 +111,11 @@ class Halftone:
 
     ``image`` is float32 in [0, 1]: ``H x W`` for grey, ``H x W x 3`` RGB otherwise
     (CMYK is rendered subtractively). ``inks`` holds the per-ink coverage in CMYK
-    and AM modes (``H x W x K``), else ``None``.
+    and AM modes (``H x W x K``), else ``None``. ``contone`` is what a print made with
+    print-model parameters (dot gain, inks, paper) looks like without its screen: the
+    continuous inks through the same tone curve, inks and paper, shaped like ``image``;
+    ``None`` for the ideal print, whose contone is the input image itself. It is what a
+    descreener should recover: the pattern gone, the print's own tone and colour kept.
     """
 
     image: np.ndarray
@@ -120,6 +124,7 @@ class Halftone:
     params: dict[str, object]
     binary: bool
     inks: np.ndarray | None = None
+    contone: np.ndarray | None = None
 
 
 _SERPENTINE = Param("serpentine", False, "alternate the scan direction on every row")
@@ -163,6 +168,15 @@ def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple
     gammas = None if model.linear_tone else model.gammas
     image, coverage = am_screen(inks, ink_angles, offsets=offsets, gammas=gammas, **params)
     return (image if model.ideal else model.render(coverage)), coverage
+
+
+def _contone(inks: np.ndarray, params: dict) -> np.ndarray | None:
+    """The print of ``inks`` without its screen, for the print-model parameters in ``params`` (or ``None``)."""
+    printing = {name: params[name] for name in _PRINT_NAMES if name in params}
+    if not printing:
+        return None
+    model = pm.PrintModel.draw(inks.shape[2], **printing)
+    return model.render(np.power(inks, model.gammas.astype(np.float32)))
 
 
 _KERNEL_NAMES = {
@@ -422,7 +436,10 @@ def halftone(
     if not spec.planar:
         inks = _inks(image, mode, ucr, spec)
         out, coverage = spec.run(inks, threads=threads, **resolved)
-        return Halftone(out[..., 0] if mode == "gray" else out, mode, method, resolved, spec.binary, coverage)
+        contone = _contone(inks, resolved)
+        if mode == "gray":
+            out, contone = out[..., 0], None if contone is None else contone[..., 0]
+        return Halftone(out, mode, method, resolved, spec.binary, coverage, contone)
     channels = _planar_channels(spec, resolved, _planes(image, mode, ucr, spec), threads)
     if mode == "cmyk":
         inks = np.stack(channels, axis=-1)

@@ -108,8 +108,32 @@ def test_release_mix_draws_print_noise_and_scanner_parameters():
     image = np.random.default_rng(1).random((24, 24, 3), dtype=np.float32)
     for method in ("am-cmyk", "am-cmyk-binary", "floyd-steinberg", "ostromoukhov"):
         recipe = next(r for r in recipes if r.method == method)
-        out = make_halftone(image, recipe)
-        assert out.shape == image.shape and out.min() >= 0 and out.max() <= 1
+        out, target = make_halftone(image, recipe)
+        assert out.shape == target.shape == image.shape and out.min() >= 0 and out.max() <= 1
+
+
+def test_a_print_with_real_inks_and_paper_is_paired_with_its_own_contone():
+    from deep_halftoning.halftone import halftone
+    from deep_halftoning.halftone.color import rgb_to_cmyk
+    from deep_halftoning.halftone.print_model import PrintModel, render
+
+    flat = np.full((96, 96, 3), (0.7, 0.5, 0.4), np.float32)
+    params = {"lpi": 100.0, "dpi": 600.0, "supersample": 4, "dot_gain": 0.8, "ink_jitter": 1.0, "paper": 0.1}
+    params["seed"] = 3
+    printed = halftone(flat, "am-cmyk", **params)
+    # the contone: the same inks through the same curve, inks and paper, with the formula written out
+    model = PrintModel.draw(4, **{k: params[k] for k in ("dot_gain", "ink_jitter", "paper", "seed")})
+    inks = rgb_to_cmyk(flat) ** model.gammas
+    expected = model.paper * np.prod(1 - inks[..., :, None] * (1 - model.transmittance), axis=-2)
+    assert np.allclose(printed.contone, expected, atol=1e-5)
+    assert np.allclose(printed.contone, render(inks, model.transmittance, model.paper), atol=1e-6)
+    # the print averaged over whole screen cells has the contone's colour, not the photo's
+    mean = printed.image[12:84, 12:84].mean(axis=(0, 1))
+    assert np.abs(mean - expected[0, 0]).max() < 0.02 < np.abs(mean - flat[0, 0]).max()
+    recipe = HalftoneMix.from_config([{"method": "am-cmyk", "params": params}]).sample(np.random.default_rng(0))
+    assert np.array_equal(make_halftone(flat, recipe)[1], printed.contone)
+    ideal = HalftoneMix.from_config([{"method": "am-cmyk"}]).sample(np.random.default_rng(0))
+    assert make_halftone(flat, ideal)[1] is flat  # the ideal print's target is the photo itself
 
 
 def test_start_up_checks_both_ends_of_every_range():
