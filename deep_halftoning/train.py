@@ -144,13 +144,27 @@ class RandomState(Callback):
             torch.cuda.set_rng_state_all(cuda)
 
 
+class FinalCheckpoint(Callback):
+    """The final weights with the full training state (optimisers, loops), so a later run can resume from them.
+
+    Saved when training ends, even under ``fast_dev_run``, by the training processes themselves: after
+    ``ddp_spawn`` the launching process gets the weights back but not the state (its ``global_step`` reads 0).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        trainer.save_checkpoint(self.path, weights_only=False)
+
+
 def _callbacks(cfg: DictConfig, have_logger: bool) -> list:
     configured = [
         instantiate(conf)
         for name, conf in (cfg.get("callbacks") or {}).items()
         if conf is not None and (have_logger or name != "lr_monitor")
     ]
-    return [*configured, RandomState()]
+    return [*configured, RandomState(), FinalCheckpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")]
 
 
 def train(cfg: DictConfig) -> float | None:
@@ -170,9 +184,7 @@ def train(cfg: DictConfig) -> float | None:
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        # the final weights, even under fdr; full state (optimiser too), so a later run can resume from it
-        trainer.save_checkpoint(output_dir / "checkpoints" / "last.ckpt", weights_only=False)
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)  # FinalCheckpoint saves
     finally:
         _finish_wandb(loggers)
     metric = trainer.callback_metrics.get(cfg.optimized_metric)

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import RankReport, rank_reports
 from lightning.pytorch.callbacks import Callback
 from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [*TINY_DATA, "data.samples_per_epoch=16", *TINY_NETWORKS, "trainer=cpu", "logger=none"]
+#: lets training subprocesses load the test callbacks (``conftest.RankReport``, ``test_train_launch.RecordSteps``)
+TESTS_PATH = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
 
 
 def train_command(*overrides: str) -> list[str]:
@@ -81,6 +84,7 @@ def test_submitit_local_launcher(tmp_path):
 
 
 def test_ddp_spawn_recipe_trains_the_details_gan(tmp_path):
+    """``trainer=ddp_spawn`` from the command line: two ranks train (on different batches) and end identical."""
     result = run(
         train_command(
             "experiment=details",
@@ -92,10 +96,20 @@ def test_ddp_spawn_recipe_trains_the_details_gan(tmp_path):
             f"paths.outputs_dir={tmp_path}",
             "model.module.checkpoints.coarse=null",
             "model.module.checkpoints.edge=null",
-        )
+            "+callbacks.ranks._target_=conftest.RankReport",
+            f"+callbacks.ranks.folder={tmp_path / 'ranks'}",
+        ),
+        env={"PYTHONPATH": TESTS_PATH},
     )
     assert "Finished the details stage" in result.stdout
-    assert (tmp_path / "details" / "last.ckpt").is_file()
+    reports = rank_reports(tmp_path / "ranks", world_size=2)
+    assert reports[0]["global_step"] == 3  # three optimiser steps: one batch
+    published = torch.load(tmp_path / "details" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert published["global_step"] == 3
+    assert (
+        RankReport.digest(published["state_dict"][name] for name in reports[0]["per_parameter"])
+        == (reports[0]["parameters"])
+    )  # the published weights are the ones both ranks ended with
 
 
 def _free_port() -> int:
@@ -180,7 +194,7 @@ def recorded_run(outputs: Path, log: Path, *overrides: str, kill_at: int | None 
     if kill_at is not None:
         record.append(f"+callbacks.record.kill_at={kill_at}")
     command = train_command(*RESUMABLE, f"paths.outputs_dir={outputs}", *record, *overrides)
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))}
+    env = {"PYTHONPATH": TESTS_PATH}
     if kill_at is None:
         run(command, env=env)
     else:

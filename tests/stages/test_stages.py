@@ -4,6 +4,7 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from conftest import RankReport, rank_reports
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -294,11 +295,23 @@ def test_bf16_and_channels_last_on_cpu(tmp_path):
 
 
 def test_details_gan_under_ddp_spawn(tmp_path):
-    """Two CPU processes (gloo): manual GAN optimisation with frozen networks is DDP-safe.
+    """Two CPU processes (gloo) really train together: both ranks ran the same steps on different batches and
+    ended with identical generator and discriminator weights (manual GAN optimisation with frozen networks).
 
     (SyncBatchNorm needs GPUs; there, pass ``sync_batchnorm=True`` to the trainer.)
     """
     stage = DetailsStage(**LITE)
-    t = trainer(tmp_path, devices=2, strategy="ddp_spawn_find_unused_parameters_true", max_steps=3, limit_val_batches=1)
+    t = trainer(
+        tmp_path,
+        devices=2,
+        strategy="ddp_spawn_find_unused_parameters_true",
+        max_steps=3,
+        limit_val_batches=1,
+        callbacks=[RankReport(tmp_path / "ranks")],
+    )
     t.fit(stage, datamodule=datamodule("default", "data.batch_size=8"))
     assert "val/psnr" in t.callback_metrics
+    reports = rank_reports(tmp_path / "ranks", world_size=2)
+    assert reports[0]["global_step"] == 3 and reports[0]["strategy"] == "DDPStrategy"
+    # the weights that came back to this process are the ranks' weights
+    assert RankReport.digest(stage.parameters()) == reports[0]["parameters"]
