@@ -134,8 +134,11 @@ def test_two_nodes_with_torchrun_on_loopback(tmp_path):
         "trainer.limit_val_batches=1",
         f"paths.outputs_dir={tmp_path}",
         f"hydra.run.dir={tmp_path / 'run'}",
+        "+callbacks.ranks._target_=conftest.RankReport",
+        f"+callbacks.ranks.folder={tmp_path / 'ranks'}",
     ]
     env = {**os.environ, "NUM_NODES": "2", "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore"}
+    env["PYTHONPATH"] = TESTS_PATH
     nodes = [
         subprocess.Popen(
             [sys.executable, "-m", "torch.distributed.run", *common, f"--node_rank={rank}", *training],
@@ -154,6 +157,7 @@ def test_two_nodes_with_torchrun_on_loopback(tmp_path):
     assert "last.ckpt" in checkpoints
     assert torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3
     assert "Finished the coarse stage" in outputs[0] and "Finished the coarse stage" not in outputs[1]
+    assert rank_reports(tmp_path / "ranks", world_size=2)[0]["global_step"] == 3  # one process per node, in step
 
 
 def _final_step(path: Path) -> int:
