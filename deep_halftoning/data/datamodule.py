@@ -72,7 +72,7 @@ class HalftoneDataModule(L.LightningDataModule):
             small_images=small_images,
         )
         self.train_source, self.val_source = dict(train_source), dict(val_source)
-        self.mix = HalftoneMix.from_config(halftone.get("methods", ()), halftone.get("scan"))
+        self.mix = HalftoneMix.from_config(halftone.get("methods") or {}, halftone.get("scan"))
         self.settings = PairSettings(
             crop_size=int(crop_size),
             scale_range=(float(scale_range[0]), float(scale_range[1])),

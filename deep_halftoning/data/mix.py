@@ -149,18 +149,25 @@ class HalftoneMix:
         self.scan.check()
 
     @classmethod
-    def from_config(cls, methods: Sequence[Mapping], scan: Mapping | None = None) -> HalftoneMix:
-        """Build from config: ``methods`` a list of ``{method, weight, mode, params}``, ``scan`` ranges."""
+    def from_config(cls, methods: Mapping[str, Mapping | None], scan: Mapping | None = None) -> HalftoneMix:
+        """Build from config: ``methods`` maps a method name to ``{weight, mode, params}`` (any may be
+        left out; ``weight: 0`` drops the method), ``scan`` the scan ranges. An entry may name its
+        ``method`` itself, so one method can appear twice under two keys (e.g. two AM recipes)."""
+        if not isinstance(methods, Mapping):
+            raise ValueError(f"the halftone mix maps method names to settings, got {type(methods).__name__}")
         entries = []
-        for item in _plain(list(methods)):
+        for key, item in _plain(dict(methods)).items():
+            item = dict(item or {})
             unknown = set(item) - {"method", "weight", "mode", "params"}
-            if unknown or "method" not in item:
-                raise ValueError(f"mix entry {dict(item)}: needs 'method'; allowed keys weight, mode, params")
-            entries.append(
-                MixEntry(
-                    item["method"], float(item.get("weight", 1.0)), item.get("mode"), dict(item.get("params") or {})
+            if unknown:
+                raise ValueError(
+                    f"mix entry {key!r}: unknown keys {sorted(unknown)}; allowed: method, weight, mode, params"
                 )
-            )
+            weight = float(item.get("weight", 1.0))
+            if weight != 0:
+                entries.append(
+                    MixEntry(item.get("method", key), weight, item.get("mode"), dict(item.get("params") or {}))
+                )
         try:
             ranges = ScanRanges(**_plain(dict(scan or {})))
         except TypeError as err:

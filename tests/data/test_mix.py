@@ -27,10 +27,11 @@ def test_sample_value_forms():
 
 def test_weights_and_parameters():
     mix = HalftoneMix.from_config(
-        [
-            {"method": "floyd-steinberg", "weight": 3, "params": {"serpentine": [False, True]}},
-            {"method": "am-cmyk", "weight": 1, "params": {"lpi": {"low": 60.0, "high": 120.0}}},
-        ],
+        {
+            "floyd-steinberg": {"weight": 3, "params": {"serpentine": [False, True]}},
+            "am-cmyk": {"weight": 1, "params": {"lpi": {"low": 60.0, "high": 120.0}}},
+            "bayer-8": {"weight": 0},  # dropped
+        },
         {"probability": 0.5, "blur_sigma": {"low": 0.2, "high": 1.0}, "jpeg_quality": [None, 80]},
     )
     rng = np.random.default_rng(0)
@@ -47,13 +48,9 @@ def test_weights_and_parameters():
 
 
 def test_omegaconf_config_draws_like_plain_containers():
-    methods = [
-        {
-            "method": "am-cmyk",
-            "mode": ["cmyk"],
-            "params": {"angles": [[15, 75, 0, 45]], "lpi": {"low": 60.0, "high": 90.0}},
-        }
-    ]
+    methods = {
+        "am-cmyk": {"mode": ["cmyk"], "params": {"angles": [[15, 75, 0, 45]], "lpi": {"low": 60.0, "high": 90.0}}}
+    }
     scan = {"probability": 0.5, "jpeg_quality": [None, 80]}
     plain = HalftoneMix.from_config(methods, scan)
     from_omegaconf = HalftoneMix.from_config(OmegaConf.create(methods), OmegaConf.create(scan))
@@ -62,21 +59,38 @@ def test_omegaconf_config_draws_like_plain_containers():
     assert draws[0] == draws[1] and draws[0].params["angles"] == (15, 75, 0, 45)
 
 
+def test_one_method_under_two_keys_and_hydra_overrides_of_one_entry():
+    mix = HalftoneMix.from_config({"coarse-am": {"method": "am-cmyk", "params": {"lpi": 65.0}}, "am-cmyk": {}})
+    assert mix.methods == ("am-cmyk", "am-cmyk")
+    from hydra import compose, initialize_config_dir
+
+    from deep_halftoning.train import CONF_DIR
+
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["data=photos", "data.halftone.methods.bayer-8.weight=0"])
+    methods = HalftoneMix.from_config(cfg.data.halftone.methods).methods
+    assert "bayer-8" not in methods and "floyd-steinberg" in methods
+    # photos.yaml states only what differs from default.yaml: the rest is inherited
+    assert cfg.data.halftone.methods["floyd-steinberg"].params.serpentine == [False, True]
+
+
 def test_config_errors_name_the_entry():
     with pytest.raises(ValueError, match="unknown method"):
-        HalftoneMix.from_config([{"method": "nope"}])
+        HalftoneMix.from_config({"nope": {}})
     with pytest.raises(ValueError, match="'bayer-8'.*no parameter 'lpi'"):
-        HalftoneMix.from_config([{"method": "bayer-8", "params": {"lpi": 3}}])
+        HalftoneMix.from_config({"bayer-8": {"params": {"lpi": 3}}})
     with pytest.raises(ValueError, match="modes must be among"):
-        HalftoneMix.from_config([{"method": "bayer-8", "mode": ["rgb", "lab"]}])
-    with pytest.raises(ValueError, match="allowed keys"):
-        HalftoneMix.from_config([{"method": "bayer-8", "wieght": 2}])
+        HalftoneMix.from_config({"bayer-8": {"mode": ["rgb", "lab"]}})
+    with pytest.raises(ValueError, match="'bayer-8': unknown keys"):
+        HalftoneMix.from_config({"bayer-8": {"wieght": 2}})
     with pytest.raises(ValueError, match="weights"):
-        HalftoneMix.from_config([{"method": "bayer-8", "weight": 0}])
+        HalftoneMix.from_config({"bayer-8": {"weight": -1}})
     with pytest.raises(ValueError, match="at least one"):
-        HalftoneMix.from_config([])
+        HalftoneMix.from_config({"bayer-8": {"weight": 0}})
+    with pytest.raises(ValueError, match="maps method names"):
+        HalftoneMix.from_config([{"method": "bayer-8"}])
     with pytest.raises(ValueError, match="bad scan settings"):
-        HalftoneMix.from_config([{"method": "bayer-8"}], {"blurr": 1})
+        HalftoneMix.from_config({"bayer-8": None}, {"blurr": 1})
 
 
 def test_choices_may_be_ranges():
@@ -130,18 +144,16 @@ def test_a_print_with_real_inks_and_paper_is_paired_with_its_own_contone():
     # the print averaged over whole screen cells has the contone's colour, not the photo's
     mean = printed.image[12:84, 12:84].mean(axis=(0, 1))
     assert np.abs(mean - expected[0, 0]).max() < 0.02 < np.abs(mean - flat[0, 0]).max()
-    recipe = HalftoneMix.from_config([{"method": "am-cmyk", "params": params}]).sample(np.random.default_rng(0))
+    recipe = HalftoneMix.from_config({"am-cmyk": {"params": params}}).sample(np.random.default_rng(0))
     assert np.array_equal(make_halftone(flat, recipe)[1], printed.contone)
-    ideal = HalftoneMix.from_config([{"method": "am-cmyk"}]).sample(np.random.default_rng(0))
+    ideal = HalftoneMix.from_config({"am-cmyk": {}}).sample(np.random.default_rng(0))
     assert make_halftone(flat, ideal)[1] is flat  # the ideal print's target is the photo itself
 
 
 def test_start_up_checks_both_ends_of_every_range():
     with pytest.raises(ValueError, match="'am-cmyk'.*'dot_gain' must be in"):
-        HalftoneMix.from_config([{"method": "am-cmyk", "params": {"dot_gain": {"low": 0.7, "high": 9.0}}}])
+        HalftoneMix.from_config({"am-cmyk": {"params": {"dot_gain": {"low": 0.7, "high": 9.0}}}})
     with pytest.raises(ValueError, match="'floyd-steinberg'.*'threshold_noise' must be in"):
-        HalftoneMix.from_config([{"method": "floyd-steinberg", "params": {"threshold_noise": [0.0, 0.7]}}])
+        HalftoneMix.from_config({"floyd-steinberg": {"params": {"threshold_noise": [0.0, 0.7]}}})
     with pytest.raises(ValueError, match="scan resample_scale"):
-        HalftoneMix.from_config(
-            [{"method": "bayer-8"}], {"probability": 0.5, "resample_scale": {"low": 0.0, "high": 1.0}}
-        )
+        HalftoneMix.from_config({"bayer-8": {}}, {"probability": 0.5, "resample_scale": {"low": 0.0, "high": 1.0}})

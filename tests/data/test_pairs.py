@@ -14,11 +14,11 @@ from deep_halftoning.data.targets import canny_edges
 from deep_halftoning.halftone.scan import rotate
 
 MIX = HalftoneMix.from_config(
-    [
-        {"method": "floyd-steinberg", "mode": ["rgb", "cmyk"]},
-        {"method": "bayer-8"},
-        {"method": "am-cmyk", "params": {"lpi": {"low": 60.0, "high": 150.0}, "supersample": [2, 4]}},
-    ],
+    {
+        "floyd-steinberg": {"mode": ["rgb", "cmyk"]},
+        "bayer-8": {},
+        "am-cmyk": {"params": {"lpi": {"low": 60.0, "high": 150.0}, "supersample": [2, 4]}},
+    },
     {
         "probability": 0.5,
         "blur_sigma": {"low": 0.3, "high": 1.0},
@@ -67,7 +67,7 @@ def test_edges_are_those_of_the_clean_crop(photo_folder):
 
 
 def test_binary_methods_without_scan_stay_binary(photo_folder):
-    mix = HalftoneMix.from_config([{"method": "floyd-steinberg"}])
+    mix = HalftoneMix.from_config({"floyd-steinberg": {}})
     ds = PairDataset(folder_records(photo_folder), mix, SETTINGS, 4, deterministic=True)
     assert set(torch.unique(ds[0]["halftone"]).tolist()) <= {0.0, 1.0}
 
@@ -135,7 +135,7 @@ def test_a_skewed_scan_turns_the_printed_halftone_and_the_target_together(photo_
 
     def pair(rotation: float) -> dict:
         scan = {"probability": 1.0, "blur_sigma": 0.0, "paper_strength": 0.0, "noise_sigma": 0.0, "rotation": rotation}
-        mix = HalftoneMix.from_config([{"method": "floyd-steinberg", "mode": "rgb"}], scan)
+        mix = HalftoneMix.from_config({"floyd-steinberg": {"mode": "rgb"}}, scan)
         return PairDataset(records, mix, SETTINGS, 4, deterministic=True)[1]
 
     def turn(image: torch.Tensor) -> torch.Tensor:
