@@ -10,6 +10,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+from ..halftone.catalogue import PRINT_PARAMS
 from ..halftone.torch_ops import TORCH_METHODS, halftone_torch
 from .ade20k import ClassMap
 from .augment import SMALL_IMAGE_POLICIES
@@ -103,6 +104,12 @@ class HalftoneDataModule(L.LightningDataModule):
         if slow:
             raise ValueError(
                 f"halftone_on_device supports {', '.join(TORCH_METHODS)}; the mix also has {', '.join(slow)}"
+            )
+        printed = sorted({e.method for e in self.mix.entries if set(e.params) & set(PRINT_PARAMS)})
+        if printed:
+            raise ValueError(
+                f"halftone_on_device makes ideal prints only: drop the print-model parameters "
+                f"({', '.join(PRINT_PARAMS)}) of {', '.join(printed)}"
             )
         if self.mix.scan.probability > 0:
             raise ValueError("scan simulation runs on the CPU only: set halftone.scan.probability=0 on device")

@@ -152,7 +152,8 @@ def _ordered(plane: np.ndarray, *, matrix: Callable[..., np.ndarray], **params: 
     return ordered.ordered_dither(plane, matrix(**params), threads=1)
 
 
-_PRINT_NAMES = ("dot_gain", "dot_gain_jitter", "misregistration", "ink_jitter", "ink_density", "paper", "seed")
+#: The print-model parameters of the AM methods (see print_model.py); the torch twin makes ideal prints only.
+PRINT_PARAMS = ("dot_gain", "dot_gain_jitter", "misregistration", "ink_jitter", "ink_density", "paper", "seed")
 
 
 def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +161,7 @@ def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple
     around the screen (:mod:`.print_model`): tone curve before, misregistered plates, then inks and paper."""
     angles = tuple(angles)
     ink_angles = {1: angles[3:], 3: angles[:3], 4: angles}[inks.shape[2]]
-    printing = {name: params.pop(name) for name in _PRINT_NAMES if name in params}
+    printing = {name: params.pop(name) for name in PRINT_PARAMS if name in params}
     if not printing:  # the ideal print: the screen alone
         return am_screen(inks, ink_angles, **params)
     model = pm.PrintModel.draw(inks.shape[2], **printing)
@@ -172,7 +173,7 @@ def _am(inks: np.ndarray, *, angles: Sequence[float], **params: object) -> tuple
 
 def _contone(inks: np.ndarray, params: dict) -> np.ndarray | None:
     """The print of ``inks`` without its screen, for the print-model parameters in ``params`` (or ``None``)."""
-    printing = {name: params[name] for name in _PRINT_NAMES if name in params}
+    printing = {name: params[name] for name in PRINT_PARAMS if name in params}
     if not printing:
         return None
     model = pm.PrintModel.draw(inks.shape[2], **printing)

@@ -127,6 +127,8 @@ def test_configuration_errors():
         make("default", "data.halftone_on_device=true")
     with pytest.raises(InstantiationException, match="scan simulation"):
         make("gpu", "data.halftone.scan.probability=0.5")
+    with pytest.raises(InstantiationException, match="ideal prints only.*am-cmyk"):
+        make("gpu", "+data.halftone.methods.am-cmyk.params.paper=0.1")
     with pytest.raises(InstantiationException, match="class_map"):
         make("default", "~data.train_source", "+data.train_source={kind: ade20k, root: x}")
     dm = make("folder", "data.train_source.path=/nonexistent/photos", "data.val_source.path=/nonexistent/photos")
