@@ -54,3 +54,39 @@ def fft_l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     what pixel losses under-weight, the periodic residue of a screen and lost high frequencies."""
     spectrum = lambda x: torch.fft.rfft2(x.float(), norm="ortho").abs()  # noqa: E731 - fp32: no bf16 FFT on CPU
     return F.l1_loss(spectrum(prediction), spectrum(target))
+
+
+def _bce(scores: torch.Tensor, real: bool) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(scores, torch.full_like(scores, 1.0 if real else 0.0))
+
+
+def lsgan_discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (lsgan(real, True) + lsgan(fake, False))
+
+
+def lsgan_generator(fake: torch.Tensor) -> torch.Tensor:
+    return lsgan(fake, True)
+
+
+def hinge_discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (F.relu(1 - real).mean() + F.relu(1 + fake).mean())
+
+
+def hinge_generator(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+def bce_discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (_bce(real, True) + _bce(fake, False))
+
+
+def bce_generator(fake: torch.Tensor) -> torch.Tensor:
+    return _bce(fake, True)
+
+
+#: Adversarial losses by name: (discriminator loss of real and fake scores, generator loss of fake scores).
+GAN_LOSSES = {
+    "lsgan": (lsgan_discriminator, lsgan_generator),
+    "hinge": (hinge_discriminator, hinge_generator),
+    "bce": (bce_discriminator, bce_generator),
+}

@@ -12,22 +12,31 @@ from torch import nn
 from ..data.ade20k import IGNORE_INDEX
 from ..models import PatchDiscriminator, build_features
 from ..models.checkpoint import load_network
-from ..models.losses import balanced_bce, fft_l1, lsgan, style_loss
+from ..models.losses import GAN_LOSSES, balanced_bce, fft_l1, style_loss
 from ..models.pipeline import DescreeningPipeline
 from .coarse import image_metrics
 from .common import Stage, colour_segmentation, freeze, make_optimizer, make_scheduler
 
 #: The networks DetailsNet builds on, trained by earlier stages.
 UPSTREAM = ("coarse", "edge", "object")
+#: What a discriminator can be shown with the image it judges (``output``: the clean or descreened image).
+DISCRIMINATOR_INPUTS = ("output", "halftone", "coarse", "edges", "objects")
+#: The paper's pair: D1 judges the image alone, D2 the image with its halftone and object maps.
+PAPER_ADVERSARIAL = {
+    "loss": "lsgan",
+    "discriminators": {"d_image": ["output"], "d_cond": ["halftone", "output", "objects"]},
+}
 
 
 class DetailsStage(Stage):
     """Trains DetailsNet adversarially on top of CoarseNet, EdgeNet and (optionally) ObjectNet.
 
-    Manual optimisation: D1 (image only) and D2 (conditioned on halftone, output and
-    object maps) each take an LSGAN step with their own optimiser, then the generator
-    takes one on ``l1 * L1 + fft * L1(|FFT|) + edge * BCE(EdgeNet(output), edges) + style * local Gram
-    + adv * LSGAN``; with ``adv: 0`` the discriminators rest (a pure fidelity network).
+    Manual optimisation: each discriminator of ``adversarial.discriminators`` (by default the
+    paper's D1, the image alone, and D2, the image with its halftone and object maps; object maps
+    only where ObjectNet is used) takes a step of ``adversarial.loss`` (``lsgan``, ``hinge`` or
+    ``bce``) with its own ``d_optimizer``, then the generator takes one on ``l1 * L1 + fft *
+    L1(|FFT|) + edge * BCE(EdgeNet(output), edges) + style * local Gram + adv * GAN``; with
+    ``adv: 0`` the discriminators rest (a pure fidelity network).
     Upstream networks come from their stage checkpoints and are frozen, unless
     ``upstream_lr`` gives them a learning rate (then they train along, in the
     generator's optimiser).
@@ -40,6 +49,7 @@ class DetailsStage(Stage):
         object_net: Mapping | None = None,
         details_net: Mapping | None = None,
         discriminator: Mapping | None = None,
+        adversarial: Mapping | None = None,
         checkpoints: Mapping[str, str | None] | None = None,
         use_edges: bool = True,
         use_objects: bool = False,
@@ -62,10 +72,26 @@ class DetailsStage(Stage):
         self.pipeline = DescreeningPipeline.build(
             coarse_net, edge_net, object_net, details_net, use_edges=use_edges, use_objects=use_objects
         )
-        object_channels = self.pipeline.details.object_channels
-        disc = dict(discriminator or {})
-        self.d_image = PatchDiscriminator(in_channels=3, **disc)
-        self.d_cond = PatchDiscriminator(in_channels=6 + object_channels, **disc)
+        adversarial = dict(adversarial or PAPER_ADVERSARIAL)
+        if adversarial.get("loss") not in GAN_LOSSES:
+            raise ValueError(
+                f"adversarial.loss must be one of {', '.join(GAN_LOSSES)}, got {adversarial.get('loss')!r}"
+            )
+        self.d_loss, self.g_loss = GAN_LOSSES[adversarial["loss"]]
+        self.discriminator_inputs = self._discriminator_inputs(dict(adversarial.get("discriminators") or {}))
+        channels = {
+            "output": 3,
+            "halftone": 3,
+            "coarse": 3,
+            "edges": 1,
+            "objects": self.pipeline.details.object_channels,
+        }
+        self.discriminators = nn.ModuleDict(
+            {
+                name: PatchDiscriminator(in_channels=sum(channels[i] for i in inputs), **dict(discriminator or {}))
+                for name, inputs in self.discriminator_inputs.items()
+            }
+        )
         self.weights = {"l1": 100.0, "fft": 0.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
         self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
         self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
@@ -77,15 +103,31 @@ class DetailsStage(Stage):
         self.psnr, self.ssim = image_metrics()
         self.coarse_psnr, _ = image_metrics()
 
+    def _discriminator_inputs(self, wanted: dict) -> dict[str, tuple[str, ...]]:
+        """Each discriminator's inputs; object maps dropped where there are none."""
+        inputs = {}
+        for name, seen in wanted.items():
+            unknown = set(seen) - set(DISCRIMINATOR_INPUTS)
+            if unknown or "output" not in seen:
+                raise ValueError(
+                    f"discriminator {name!r} sees {list(seen)}: it must see 'output', "
+                    f"with any of {', '.join(DISCRIMINATOR_INPUTS[1:])}"
+                )
+            kept = tuple(i for i in seen if (i != "objects" or self.use_objects) and (i != "edges" or self.use_edges))
+            inputs[name] = kept
+        if not inputs:
+            raise ValueError("adversarial.discriminators names no discriminator")
+        return inputs
+
     def named_networks(self) -> dict[str, tuple[nn.Module, str]]:
         named = {name: (net, f"pipeline.{name}.") for name, net in self.pipeline.networks.items()}
-        return named | {name: (getattr(self, name), f"{name}.") for name in ("d_image", "d_cond")}
+        return named | {name: (net, f"discriminators.{name}.") for name, net in self.discriminators.items()}
 
     def _load_upstream(self, checkpoints: dict) -> None:
         if checkpoints.get("details"):  # resume the GAN (joint fine-tuning starts from the details stage)
             load_network(checkpoints["details"], "details", self.pipeline.details)
-            for name in ("d_image", "d_cond"):
-                load_network(checkpoints["details"], name, getattr(self, name))
+            for name, net in self.discriminators.items():
+                load_network(checkpoints["details"], name, net)
         for name, net in self.pipeline.networks.items():
             if name == "details":
                 continue
@@ -104,13 +146,16 @@ class DetailsStage(Stage):
         """The descreened image."""
         return self.pipeline(halftone)["output"]
 
-    def _condition(self, halftone: torch.Tensor, image: torch.Tensor, parts: dict) -> list[torch.Tensor]:
-        return [halftone, image, *((parts["objects"],) if self.use_objects else ())]
+    def _judge(self, name: str, image: torch.Tensor, halftone: torch.Tensor, parts: dict) -> torch.Tensor:
+        """Discriminator ``name``'s scores for ``image`` shown with its inputs."""
+        seen = {**parts, "output": image, "halftone": halftone}
+        return self.discriminators[name](*(seen[i] for i in self.discriminator_inputs[name]))
 
     # --- training -----------------------------------------------------------------------------
-    def _discriminator_step(self, optimizer, disc: nn.Module, real: list, fake: list) -> torch.Tensor:
+    def _discriminator_step(self, optimizer, name: str, batch: dict, fake: torch.Tensor, parts: dict) -> torch.Tensor:
         self.toggle_optimizer(optimizer)
-        loss = 0.5 * (lsgan(disc(*real), True) + lsgan(disc(*fake), False))
+        real = self._judge(name, batch["clean"], batch["halftone"], parts)
+        loss = self.d_loss(real, self._judge(name, fake, batch["halftone"], parts))
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         if self.gradient_clip:
@@ -129,9 +174,7 @@ class DetailsStage(Stage):
         if self.features is not None:
             terms["style"] = style_loss(self.features(output), self.features(clean), patch=self.style_patch)
         if self.adversarial:
-            terms["adv"] = lsgan(self.d_image(output), True) + lsgan(
-                self.d_cond(*self._condition(halftone, output, parts)), True
-            )
+            terms["adv"] = sum(self.g_loss(self._judge(name, output, halftone, parts)) for name in self.discriminators)
         total = sum(self.weights[k] * v for k, v in terms.items())
         if self.aux_weights["coarse"]:
             terms["aux_coarse"] = F.l1_loss(parts["coarse"], clean)
@@ -149,19 +192,15 @@ class DetailsStage(Stage):
 
     def training_step(self, batch, batch_idx):
         batch = self.prepare_batch(batch)
-        g_opt, d1_opt, d2_opt = self.optimizers()
-        halftone, clean = batch["halftone"], batch["clean"]
-        parts = self.pipeline(halftone)  # frozen networks hold no gradients: no graph through them
+        g_opt, *d_opts = self.optimizers()
+        clean = batch["clean"]
+        parts = self.pipeline(batch["halftone"])  # frozen networks hold no gradients: no graph through them
         fake = parts["output"]
+        d_losses = {}
         if self.adversarial:
-            detached = {k: v.detach() for k, v in parts.items()}
-            d1 = self._discriminator_step(d1_opt, self.d_image, [clean], [fake.detach()])
-            d2 = self._discriminator_step(
-                d2_opt,
-                self.d_cond,
-                self._condition(halftone, clean, detached),
-                self._condition(halftone, fake.detach(), detached),
-            )
+            detached = {k: v.detach() for k, v in parts.items() if k != "output"}
+            for name, opt in zip(self.discriminators, d_opts, strict=True):
+                d_losses[f"train/{name}"] = self._discriminator_step(opt, name, batch, fake.detach(), detached)
         self.toggle_optimizer(g_opt)
         terms = self.generator_losses(batch, parts, fake)
         g_opt.zero_grad(set_to_none=True)
@@ -171,9 +210,7 @@ class DetailsStage(Stage):
         g_opt.step()
         self.untoggle_optimizer(g_opt)
         logged = {f"train/{k}": v.detach() for k, v in terms.items() if k != "loss"}
-        if self.adversarial:
-            logged |= {"train/d1": d1, "train/d2": d2}
-        self.log_dict(logged, batch_size=len(clean))
+        self.log_dict(logged | d_losses, batch_size=len(clean))
         self.log("train/loss", terms["loss"].detach(), prog_bar=True, batch_size=len(clean))
 
     def on_train_epoch_end(self) -> None:
@@ -212,9 +249,8 @@ class DetailsStage(Stage):
             if self.upstream_lr[name] is not None and name in networks:
                 groups.append({"params": networks[name].parameters(), "lr": self.upstream_lr[name]})
         g_opt = make_optimizer(self.optimizer_factory, groups)
-        d1_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_image.parameters())
-        d2_opt = make_optimizer(self.d_optimizer_factory or self.optimizer_factory, self.d_cond.parameters())
-        optimizers = [g_opt, d1_opt, d2_opt]
+        d_factory = self.d_optimizer_factory or self.optimizer_factory
+        optimizers = [g_opt, *(make_optimizer(d_factory, d.parameters()) for d in self.discriminators.values())]
         schedulers = [s for s in (make_scheduler(self.scheduler_factory, o) for o in optimizers) if s]
         return optimizers, schedulers
 

@@ -92,7 +92,9 @@ def test_gan_stages_train_and_validate(tmp_path, stage_class):
     t = trainer(tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1)
     t.fit(stage, datamodule=datamodule())
     assert t.global_step == 6  # three optimiser steps per batch
-    assert {"val/psnr", "val/ssim", "val/coarse_psnr", "train/d1", "train/d2", "train/adv"} <= set(t.callback_metrics)
+    assert {"val/psnr", "val/ssim", "val/coarse_psnr", "train/d_image", "train/d_cond", "train/adv"} <= set(
+        t.callback_metrics
+    )
     assert stage.last_panel["val/panel"].shape[0] == 3
 
 
@@ -186,7 +188,7 @@ def test_fidelity_details_stage_trains_no_discriminator(tmp_path):
         for n in before
     }
     assert unchanged == {"d_image": True, "d_cond": True, "details": False}
-    assert "train/adv" not in t.callback_metrics and "train/d1" not in t.callback_metrics
+    assert "train/adv" not in t.callback_metrics and "train/d_image" not in t.callback_metrics
 
 
 def test_details_net_starts_as_the_identity_on_the_coarse_image():
@@ -315,3 +317,18 @@ def test_details_gan_under_ddp_spawn(tmp_path):
     assert reports[0]["global_step"] == 3 and reports[0]["strategy"] == "DDPStrategy"
     # the weights that came back to this process are the ranks' weights
     assert RankReport.digest(stage.parameters()) == reports[0]["parameters"]
+
+
+def test_the_adversarial_part_is_configuration():
+    # one hinge discriminator that sees the image with its edges: built from config alone
+    stage = DetailsStage(**LITE, adversarial={"loss": "hinge", "discriminators": {"d_edges": ["output", "edges"]}})
+    assert list(stage.discriminators) == ["d_edges"]
+    assert stage.discriminators["d_edges"].body[0].in_channels == 3 + 1
+    assert len(stage.configure_optimizers()[0]) == 2  # the generator's and the one discriminator's
+    real, fake = torch.full((2, 1, 4, 4), 2.0), torch.full((2, 1, 4, 4), -2.0)
+    assert stage.d_loss(real, fake).item() == 0.0  # hinge: both beyond the margin of 1
+    assert stage.g_loss(fake).item() == 2.0
+    with pytest.raises(ValueError, match="adversarial.loss"):
+        DetailsStage(**LITE, adversarial={"loss": "wasserstein", "discriminators": {"d": ["output"]}})
+    with pytest.raises(ValueError, match="must see 'output'"):
+        DetailsStage(**LITE, adversarial={"loss": "lsgan", "discriminators": {"d": ["halftone"]}})
