@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE :=
 export WANDB_MODE ?= offline
 
-.PHONY: venv test test-all lint bench demo train-stage train-joint train-all sweep reproduce clean
+.PHONY: venv test test-slow test-all lint bench demo train-stage train-joint train-all sweep reproduce clean
 
 STAGE ?= coarse
 ARGS ?=
@@ -23,6 +23,10 @@ venv: $(STAMP)
 ## test: the default suite (everything not marked slow)
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
+
+## test-slow: the slow tests alone (sweeps, cluster launchers, the non-editable install)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]  # 5: no test is marked slow
 
 ## test-all: every test, slow ones included
 test-all: $(STAMP)

@@ -1,4 +1,8 @@
-"""Launching training as users do: multirun sweeps, launchers, DDP across processes and nodes, resume after a kill."""
+"""Launching training as users do: multirun sweeps, launchers, DDP across processes and nodes, resume after a kill.
+
+The sweeps and cluster launchers are ``slow`` (``make test-slow``); resume and the ``ddp_spawn`` recipe stay in
+the default suite.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ def run(command: list[str], timeout: float = 300, **kwargs) -> subprocess.Comple
     return result
 
 
+@pytest.mark.slow
 def test_basic_multirun_sweep(tmp_path):
     run(
         train_command(
@@ -49,6 +54,7 @@ def test_basic_multirun_sweep(tmp_path):
     assert "lr=0.0001" in jobs[0].read_text() and "lr=0.0003" in jobs[1].read_text()
 
 
+@pytest.mark.slow
 def test_optuna_sweep_optimises_the_validation_metric(tmp_path):
     result = run(
         train_command(
@@ -67,6 +73,7 @@ def test_optuna_sweep_optimises_the_validation_metric(tmp_path):
     assert "best_value" in best and "model.module.optimizer.lr" in best, result.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher(tmp_path):
     run(
         train_command(
@@ -118,6 +125,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_nodes_with_torchrun_on_loopback(tmp_path):
     port = _free_port()
     common = ["--nnodes=2", "--nproc_per_node=1", "--master_addr=127.0.0.1", f"--master_port={port}"]
