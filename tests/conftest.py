@@ -1,14 +1,11 @@
-"""Shared fixtures: small deterministic images; a callback that reports what each training rank did."""
+"""Shared fixtures: small deterministic images."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from lightning.pytorch.callbacks import Callback
 from PIL import Image
 
 
@@ -68,64 +65,3 @@ def ade_tree(tmp_path: Path, rng: np.random.Generator) -> Path:
             (root / "annotations" / split).mkdir(parents=True, exist_ok=True)
             Image.fromarray(labels).save(root / "annotations" / split / f"{name}.png")
     return root
-
-
-class RankReport(Callback):
-    """Each training process writes ``rank<global rank>.json`` into ``folder``: its rank and world size, steps,
-    a digest of its first training batch and digests of the LightningModule's parameters before and after.
-
-    Picklable (``ddp_spawn``) and importable by training subprocesses with ``PYTHONPATH=tests``, as
-    ``+callbacks.ranks._target_=conftest.RankReport``. Read the reports with :func:`rank_reports`.
-    """
-
-    def __init__(self, folder: str) -> None:
-        self.folder = str(folder)
-        self.report: dict = {}
-
-    @staticmethod
-    def digest(tensors) -> str:
-        sha = hashlib.sha1()
-        for tensor in tensors:
-            sha.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-        return sha.hexdigest()
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.report = {
-            "rank": trainer.global_rank,
-            "world_size": trainer.world_size,
-            "strategy": type(trainer.strategy).__name__,
-            "initial": self.digest(pl_module.parameters()),
-        }
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        self.report.setdefault("first_batch", self.digest([batch["clean"], batch["halftone"]]))
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        names = [name for name, _ in pl_module.named_parameters()]
-        self.report |= {
-            "global_step": trainer.global_step,
-            "parameters": self.digest(pl_module.parameters()),
-            "per_parameter": dict(zip(names, (self.digest([p]) for p in pl_module.parameters()), strict=True)),
-        }
-        path = Path(self.folder) / f"rank{trainer.global_rank}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.report))
-
-
-def rank_reports(folder: Path, world_size: int = 2) -> list[dict]:
-    """The reports of a :class:`RankReport` run, checked: ``world_size`` distinct ranks that ran the same steps on
-    different data and ended with identical, trained parameters (what data-parallel training must give)."""
-    reports = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("rank*.json"))]
-    assert sorted(r["rank"] for r in reports) == list(range(world_size)), reports
-    assert all(r["world_size"] == world_size for r in reports), reports
-    assert len({r["global_step"] for r in reports}) == 1 and reports[0]["global_step"] > 0, reports
-    assert len({r["first_batch"] for r in reports}) == world_size, "the ranks trained on the same batch"
-    assert len({r["initial"] for r in reports}) == 1, "the ranks started from different weights"
-    differing = sorted(
-        name
-        for name, value in reports[0]["per_parameter"].items()
-        if any(r["per_parameter"][name] != value for r in reports)
-    )
-    assert not differing, f"parameters differ between ranks: {differing}"
-    assert reports[0]["parameters"] != reports[0]["initial"], "training changed no parameter"
-    return reports

@@ -4,10 +4,10 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from conftest import RankReport, rank_reports
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
+from test_train_launch import RankReport, rank_reports  # the two-rank report of the launch tests
 
 from deep_halftoning.models.checkpoint import CHECKPOINT_KEY, ArchitectureMismatch, load_network, network_spec
 from deep_halftoning.stages import CoarseStage, DetailsStage, EdgeStage, JointStage, ObjectStage
