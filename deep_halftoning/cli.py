@@ -541,6 +541,14 @@ def _descreen(args: argparse.Namespace) -> int:
     summary = None if args.no_summary else Path(args.summary or out_dir / SUMMARY_NAME)
     if summary is not None and str(summary) != "-" and is_input(summary) is not None:
         raise UsageError(f"--summary {summary}: would overwrite an input")
+    page = Path(args.report) if args.report else None
+    if page is not None:
+        if is_input(page) is not None or any(same_file(page, job.output) for job in jobs):
+            raise UsageError(f"--report {page}: would overwrite an input or an output")
+        if summary is not None and str(summary) != "-" and same_file(page, summary):
+            raise UsageError(f"--report {page}: is the summary file; give them different names")
+        if page.is_dir():
+            raise UsageError(f"--report {page}: is a folder; name an HTML file")
     descreen, method = _descreen_function(args)  # the model loads once, before any file
 
     progress = _Progress(len(jobs), args.quiet)
@@ -628,6 +636,19 @@ def _descreen(args: argparse.Namespace) -> int:
         except OSError as err:
             print(f"deep-halftoning: error: {summary}: cannot write the summary ({err.strerror})", file=sys.stderr)
             summary_lost = True  # exit status 2: the record of the batch is missing
+    if page is not None:
+        from .report import write_report
+
+        try:
+            shown = str(summary) if summary is not None and str(summary) != "-" and not summary_lost else None
+            write_report(page, report, summary_file=shown)
+            where += f"; report in {page}"
+        except OSError as err:  # exit status 2, like a lost summary
+            print(f"deep-halftoning: error: {page}: cannot write the report ({err.strerror or err})", file=sys.stderr)
+            summary_lost = True
+        except ImageWriteError as err:  # a preview that would replace an input
+            print(f"deep-halftoning: error: {err}", file=sys.stderr)
+            summary_lost = True
     finished = counts["descreened"] + counts["copied"] + counts["exists"]
     if interrupted:
         print(
@@ -669,6 +690,16 @@ summary and exit status:
   OUT/descreen-summary.json unless --summary or --no-summary. Ctrl-C stops cleanly, keeping the
   finished files; rerun with --skip-existing to resume. Exit status: 0 done, 2 a file failed or bad
   options, 130 interrupted.
+
+report:
+  --report FILE.html writes one self-contained page from the same records as the summary: per file a
+  before/after slider (drag the divider, or focus it and use the arrow keys), 1:1 pixels or fit to
+  window, what the analysis found, the method or model, the time and the status; the batch totals on
+  top. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
+  are downscaled for the page, which says so); a preview whose PNG is under 1 MiB is embedded in the page
+  (data: URI) while the page stays under 32 MiB, the others are written beside it in FILE_files/.
+  Multi-page TIFFs show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
+  covers what finished.
 """
 
 
@@ -789,6 +820,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ds.add_argument("--summary", metavar="FILE", help=f"JSON summary file, - for stdout (default OUT/{SUMMARY_NAME})")
     ds.add_argument("--no-summary", action="store_true", help="write no summary")
+    ds.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="also write a self-contained HTML before/after page (no network; small previews embedded, "
+        "larger ones in FILE_files/ beside it; see below)",
+    )
     _add_bit_depth(ds)
     _add_descreen_options(ds, "--method")
     _add_common_options(ds)
