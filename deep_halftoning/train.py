@@ -7,8 +7,8 @@ to ``outputs/<stage>/`` for the next stage, and prints where everything is.
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -16,15 +16,18 @@ from pathlib import Path
 import hydra
 import lightning as L
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from .io import atomic_output
+from .publish import decide, publish, read_record, validation_fingerprint
+from .stage_graph import upstream_checkpoints
 
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
-#: The networks each stage needs from earlier stages (``use_objects`` adds ``object``).
-UPSTREAM_NEEDS = {"details": ("coarse", "edge"), "joint": ("coarse", "edge", "details")}
+CONF_DIR = str(Path(__file__).parent / "conf")  # the repository's conf/, shipped inside the package
+#: The stages whose checkpoints descreen on their own (CoarseNet, or the whole pipeline).
+DESCREENING_STAGES = ("coarse", "details", "joint")
 
 
 class MissingCheckpoint(FileNotFoundError):
@@ -50,15 +53,10 @@ if not OmegaConf.has_resolver("wandb_offline"):
 
 def check_upstream(cfg: DictConfig) -> None:
     """Fail early, naming the ``make`` command, when an earlier stage's checkpoint is missing."""
-    stage = cfg.model.stage
-    needs = list(UPSTREAM_NEEDS.get(stage, ()))
-    if cfg.model.module.get("use_objects", False):
-        needs.append("object")
-    for key in needs:
-        path = cfg.model.module.checkpoints.get(key)
-        if path is not None and not Path(path).is_file():
+    for key, path in upstream_checkpoints(cfg).items():
+        if not Path(path).is_file():
             raise MissingCheckpoint(
-                f"the {stage} stage needs the {key} checkpoint {path}, which does not exist: run "
+                f"the {cfg.model.stage} stage needs the {key} checkpoint {path}, which does not exist: run "
                 f"`make train-stage STAGE={key}` first, or set model.module.checkpoints.{key}=PATH "
                 "(null starts that network from random weights)"
             )
@@ -78,21 +76,6 @@ def resolve_ckpt_path(cfg: DictConfig) -> str | None:
     if not candidates:
         raise FileNotFoundError(f"ckpt_path=last: no last.ckpt under {runs}/*/checkpoints/")
     return str(candidates[-1])
-
-
-def publish_checkpoints(checkpoint_dir: Path, stage_dir: Path) -> dict[str, Path]:
-    """Copy the run's best and last checkpoints to ``stage_dir/{best,last}.ckpt`` (what later stages read)."""
-    last = checkpoint_dir / "last.ckpt"
-    ranked = sorted(
-        (p for p in checkpoint_dir.glob("*.ckpt") if not p.name.startswith("last")), key=lambda p: p.stat().st_mtime
-    )
-    published = {}
-    for name, source in (("best", ranked[-1] if ranked else last), ("last", last)):
-        if source.is_file():
-            with atomic_output(stage_dir / f"{name}.ckpt") as tmp:
-                shutil.copyfile(source, tmp)
-            published[name] = stage_dir / f"{name}.ckpt"
-    return published
 
 
 def _loggers(cfg: DictConfig) -> list:
@@ -176,8 +159,12 @@ def train(cfg: DictConfig) -> float | None:
     L.seed_everything(cfg.seed, workers=True)
     check_upstream(cfg)
     ckpt_path = resolve_ckpt_path(cfg)
-    datamodule = instantiate(cfg.data, _convert_="all")
-    datamodule.setup("fit")  # a missing folder or bad file fails here, before any training
+    _check_sources(cfg)
+    try:
+        datamodule = instantiate(cfg.data, _convert_="all")
+        datamodule.setup("fit")  # a missing folder or bad file fails here, before any training
+    except (FileNotFoundError, ValueError, InstantiationException) as err:
+        raise _data_error(cfg, err.__cause__ or err) from None
     model = instantiate(cfg.model.module, _convert_="all")
     loggers = _loggers(cfg)
     trainer = instantiate(cfg.trainer, callbacks=_callbacks(cfg, bool(loggers)), logger=loggers or False)
@@ -189,12 +176,41 @@ def train(cfg: DictConfig) -> float | None:
         _finish_wandb(loggers)
     metric = trainer.callback_metrics.get(cfg.optimized_metric)
     if trainer.is_global_zero:
-        published = publish_checkpoints(output_dir / "checkpoints", Path(cfg.paths.stage_dir))
-        with atomic_output(Path(cfg.paths.stage_dir) / "config.yaml") as tmp:  # the recipe that made them
-            OmegaConf.save(cfg, tmp)
-        published["config"] = Path(cfg.paths.stage_dir) / "config.yaml"
-        _print_summary(cfg, metric, published, output_dir, loggers)
+        _publish_run(cfg, trainer, output_dir, None if metric is None else float(metric), loggers)
     return None if metric is None else float(metric)
+
+
+def best_checkpoint(trainer: L.Trainer, monitor: str, checkpoint_dir: Path) -> tuple[Path, float | None]:
+    """The run's best checkpoint and score, as the checkpoint callback of the monitored metric kept them
+    (the run's last checkpoint, unscored, when nothing was monitored, e.g. under ``fast_dev_run``)."""
+    for callback in trainer.checkpoint_callbacks:
+        if getattr(callback, "monitor", None) == monitor and callback.best_model_path:
+            score = callback.best_model_score
+            return Path(callback.best_model_path), None if score is None else float(score)
+    # after ddp_spawn the launching process's callbacks are empty: the one kept file carries its state
+    kept = [p for p in checkpoint_dir.glob("*.ckpt") if p.name != "last.ckpt"]
+    if len(kept) == 1:
+        states = torch.load(kept[0], map_location="cpu", weights_only=True).get("callbacks", {})
+        for key, state in states.items():
+            if f"monitor='{monitor}'" in key and state.get("best_model_score") is not None:
+                return kept[0], float(state["best_model_score"])
+    return checkpoint_dir / "last.ckpt", None
+
+
+def _publish_run(cfg: DictConfig, trainer: L.Trainer, output_dir: Path, metric: float | None, loggers: list) -> None:
+    """Publish the run's checkpoints to the stage folder when :func:`decide` says so, and say what happened."""
+    checkpoint_dir, stage_dir = output_dir / "checkpoints", Path(cfg.paths.stage_dir)
+    best, score = best_checkpoint(trainer, cfg.model.monitor, checkpoint_dir)
+    config = output_dir / "config.yaml"
+    with atomic_output(config) as tmp:  # the recipe that made this run's checkpoints
+        OmegaConf.save(cfg, tmp)
+    fingerprint = validation_fingerprint(OmegaConf.to_container(cfg.data, resolve=True), cfg.model.monitor)
+    previous = read_record(stage_dir)
+    decision = decide(cfg.publish, score if score is not None else metric, cfg.model.mode, fingerprint, previous)
+    record = {"run": str(output_dir), "metric": cfg.model.monitor, "score": score, "validation": fingerprint}
+    files = {"best": best, "last": checkpoint_dir / "last.ckpt", "config": config}
+    published = publish(stage_dir, files, record) if decision.publish else {}
+    _print_summary(cfg, metric, decision, published, files, previous, loggers)
 
 
 def _finish_wandb(loggers: list) -> None:
@@ -205,33 +221,107 @@ def _finish_wandb(loggers: list) -> None:
         wandb.finish()
 
 
-def _print_summary(cfg: DictConfig, metric, published: dict, output_dir: Path, loggers: list) -> None:
+def _print_summary(cfg, metric, decision, published: dict, files: dict, previous, loggers: list) -> None:
+    output_dir = Path(cfg.paths.output_dir)
     lines = [f"\nFinished the {cfg.model.stage} stage."]
     if metric is not None:
-        lines.append(f"  {cfg.optimized_metric} = {float(metric):.4f} (last validation)")
-    for name, path in published.items():
-        lines.append(f"  {name}: {path}" if name == "config" else f"  {name} checkpoint: {path}")
-    lines.append(f"  run folder: {output_dir}")
+        lines.append(f"  {cfg.optimized_metric} = {metric:.4f} (last validation)")
+    lines.append(f"  run folder: {output_dir} (its checkpoints: {output_dir / 'checkpoints'})")
+    if published:
+        lines.append(f"  published to {cfg.paths.stage_dir}/ ({decision.reason}):")
+        lines += [f"    {name}: {path}" for name, path in published.items()]
+    else:
+        kept = previous.get("run", "-") if previous else "-"
+        lines.append(f"  NOT published ({decision.reason}): {cfg.paths.stage_dir}/ keeps run {kept}")
+        lines.append("    publish=always replaces it; later stages read the published files")
     for logger in loggers:
         kind = type(logger).__name__
         if kind == "WandbLogger":
-            offline = sorted(Path(output_dir).glob("wandb/offline-run-*"))
+            offline = sorted(output_dir.glob("wandb/offline-run-*"))
             hint = f"wandb sync {offline[-1]}" if offline else "see the W&B project page"
             lines.append(f"  W&B: {hint}")
         elif kind == "CSVLogger":
             lines.append(f"  metrics: {logger.log_dir}/metrics.csv")
+    best = published.get("best", files["best"])
+    if cfg.model.stage in DESCREENING_STAGES:
+        lines.append(f"  descreen with it: deep-halftoning descreen SCANS... -o OUT/ --checkpoint {best}")
+    else:
+        lines.append(f"  next: the stages that build on {cfg.model.stage}, e.g. make train-stage STAGE=details")
     print("\n".join(lines), flush=True)
+
+
+class _QuietNotices(logging.Filter):
+    """Drops Lightning's notices a user cannot act on: product tips and echoes of default settings."""
+
+    NOTICES = ("💡 Tip:", "was configured so")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(notice in record.getMessage() for notice in self.NOTICES)
+
+
+#: Warnings a user cannot act on (the ones they can, e.g. about their data, still show).
+QUIET_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*LeafSpec.*",  # Lightning under torch 2.14
+    ".*module\\(s\\) in eval mode at the start of training.*",  # frozen upstream and feature networks, on purpose
+    ".*is not supported by the model summary.*",  # bf16: the summary estimates sizes in fp32
+)
+
+
+class TrainingSetupError(Exception):
+    """A problem with the training data or config, told in one line naming the key to set."""
+
+
+def _data_error(cfg: DictConfig, err: Exception) -> TrainingSetupError:
+    """``err`` from building or setting up the data, in terms of the config keys a user sets."""
+    message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "train_source" in message or "val_source" in message:
+        return TrainingSetupError(message)
+    hints = []
+    for key in ("train_source", "val_source"):
+        source = cfg.data.get(key) or {}
+        if source.get("kind") in ("folder", "list") and source.get("path") and str(source.get("path")) in message:
+            hints.append(f"data.{key}.path={source.get('path')}")
+    where = f" (set by {', '.join(hints)})" if hints else ""
+    return TrainingSetupError(f"{message}{where}")
+
+
+def _check_sources(cfg: DictConfig) -> None:
+    """Refuse an unset folder in one line naming the key; warn when training and validation share a folder."""
+    for key in ("train_source", "val_source"):
+        source = cfg.data.get(key)
+        # `"path" in source` is False for a missing (???) value; keys() lists it
+        if source is not None and "path" in source.keys() and OmegaConf.is_missing(source, "path"):  # noqa: SIM118
+            raise TrainingSetupError(
+                f"no {key.split('_')[0]}ing photos given: set data.{key}.path=FOLDER "
+                "(e.g. data=folder data.train_source.path=photos/train data.val_source.path=photos/val)"
+            )
+    train, val = cfg.data.get("train_source") or {}, cfg.data.get("val_source") or {}
+    if train.get("kind") == val.get("kind") == "folder" and train.get("path") and train.get("path") == val.get("path"):
+        warnings.warn(
+            f"data.train_source.path and data.val_source.path are the same folder ({train.get('path')}): "
+            "validation scores will be measured on training photos",
+            stacklevel=2,
+        )
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point (also used by ``--multirun`` sweeps)."""
+    notices = _QuietNotices()
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).addFilter(notices)
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(notices)
+    os.environ.setdefault("WANDB_SILENT", "true")  # the run summary prints the W&B sync command itself
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*LeafSpec.*")  # Lightning under torch 2.14
-        # frozen networks (upstream stages, feature nets) are in eval mode on purpose
-        warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode at the start of training.*")
-        return train(cfg)
+        for pattern in QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", pattern)
+        try:
+            return train(cfg)
+        except (TrainingSetupError, MissingCheckpoint) as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
 
 
 def run(argv: list[str] | None = None) -> None:

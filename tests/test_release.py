@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_train import run_stage
 
 from deep_halftoning.stage_graph import recipe_graph, training_order
@@ -25,6 +26,7 @@ def test_the_release_graph_is_read_from_the_stage_configs():
         assert all(order.index(need) < order.index(stage) for need in needs), stage
 
 
+@pytest.mark.slow
 def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     for stage in training_order(recipe_graph("release")):  # the wallpapers replaced by the test's own photos
         cfg, metric = run_stage(

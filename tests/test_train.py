@@ -17,7 +17,7 @@ from PIL import Image
 from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 from deep_halftoning import train as train_module
-from deep_halftoning.train import CONF_DIR, MissingCheckpoint, train
+from deep_halftoning.train import CONF_DIR, MissingCheckpoint, TrainingSetupError, train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
 SMALL_DATA, SMALL_NETS = TINY_DATA, TINY_NETWORKS
@@ -76,7 +76,7 @@ def test_unknown_keys_and_bad_values_fail_naming_them(tmp_path):
         make_cfg(tmp_path, "experiment=coarsest")
     with pytest.raises(Exception, match="data.crop_size must be a positive integer"):
         run_stage(tmp_path, "coarse", "debug=fdr", "data.crop_size=-4")
-    with pytest.raises(FileNotFoundError, match="/no/such/photos"):
+    with pytest.raises(TrainingSetupError, match="data.train_source: image folder /no/such/photos"):
         run_stage(
             tmp_path,
             "coarse",

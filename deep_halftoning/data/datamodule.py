@@ -140,13 +140,13 @@ class HalftoneDataModule(L.LightningDataModule):
             "compact": self.compact_transfer,
         }
         if stage in (None, "fit") and self.train_set is None:
-            records = drop_unreadable(build_records(self.train_source))
+            records = _records("train_source", self.train_source)
             self.train_set = PairDataset(
                 records, self.mix, self.settings, self.samples_per_epoch, seed=self.seed, **common
             )
             self.train_set.rank = rank
         if stage in (None, "fit", "validate") and self.val_set is None:
-            records = drop_unreadable(build_records(self.val_source))
+            records = _records("val_source", self.val_source)
             self.val_set = PairDataset(
                 records, self.mix, self.settings, self.val_samples, deterministic=True, seed=self.seed + 1, **common
             )
@@ -208,3 +208,12 @@ def halftone_on_device(clean: torch.Tensor, recipes: Sequence[str]) -> torch.Ten
         result = halftone_torch(clean[index], spec["method"], mode=spec["mode"], **spec["params"])
         out[index] = result.expand(-1, 3, -1, -1) if result.shape[1] == 1 else result
     return out
+
+
+def _records(key: str, source: Mapping) -> list:
+    """The readable records of the ``key`` source; a problem is told naming the config key to set."""
+    try:
+        return drop_unreadable(build_records(source))
+    except (FileNotFoundError, ValueError) as err:
+        setting = f"data.{key}.path" if "path" in source else f"data.{key}"
+        raise type(err)(f"data.{key}: {err} (set {setting}=...)") from None
