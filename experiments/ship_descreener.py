@@ -60,6 +60,20 @@ def _portable(path: Path) -> str:
     return str(Path(*parts[parts.index("site-packages") :])) if "site-packages" in parts else str(path)
 
 
+def readme_with_results(readme: str, table: str, photos: int, max_side: int) -> str:
+    """``readme`` with the block between the results markers replaced by the evaluation ``table``."""
+    begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+    if begin not in readme or end not in readme:
+        raise SystemExit(f"the README has no {begin} ... {end} block for the results")
+    head, rest = readme.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    intro = (
+        f"Mean over {photos} held-out photos (shrunk to {max_side} px), ± the 95 % interval of the mean; written by "
+        "`python experiments/ship_descreener.py` (details: [descreening.md](experiments/results/descreening.md))."
+    )
+    return f"{head}{begin}\n{intro}\n\n{table}\n{end}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stages", type=Path, default=ROOT / "outputs" / "release")
@@ -67,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results")
     parser.add_argument("--images", type=Path, help="evaluation photos (default: the held-out photos)")
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README whose results block to update")
     parser.add_argument("--note", help="anything a reader of the manifest should know about this training run")
     args = parser.parse_args(argv)
     out = args.out
@@ -133,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{table}\n\n![comparison](descreening.png)\n"
     )
     write_text(args.results / "descreening.md", text)
+    if args.readme.is_file():
+        write_text(args.readme, readme_with_results(args.readme.read_text(), table, len(images), args.max_side))
     print(table)
     print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")
     return 0

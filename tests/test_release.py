@@ -37,7 +37,10 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     assert Path(cfg.paths.stage_dir).name == "joint_perceptual"
     out, results = tmp_path / "shipped", tmp_path / "results"
     command = [sys.executable, "experiments/ship_descreener.py", "--stages", str(tmp_path / "outputs")]
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n\n## Next\n")
     command += ["--out", str(out), "--results", str(results), "--images", str(photo_folder), "--max-side", "64"]
+    command += ["--readme", str(readme)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
@@ -49,3 +52,6 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     assert any("a.png" in path for path in manifest["data"]["train"])
     assert (out / "configs" / "joint.yaml").is_file() and (results / "descreening.png").is_file()
     assert "| floyd-steinberg |" in (results / "descreening.md").read_text()
+    text = readme.read_text()  # the README's results block is the generated table, the rest untouched
+    assert "old numbers" not in text and "| am-xgen+scan |" in text
+    assert text.startswith("# Title\n\n<!-- results:begin -->\n") and text.endswith("<!-- results:end -->\n\n## Next\n")
