@@ -71,5 +71,4 @@ class CoarseStage(Stage):
         n = len(clean)
         self.log("val/loss", terms["loss"], batch_size=n, sync_dist=True)
         self.log_dict({"val/psnr": self.psnr, "val/ssim": self.ssim}, prog_bar=True, batch_size=n)
-        if self.should_log_panel(batch_idx):
-            self.log_panel("val/panel", [batch["halftone"], prediction, clean])
+        return {"panel": [batch["halftone"], prediction, clean]} if batch_idx == 0 else None

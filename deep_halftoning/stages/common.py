@@ -1,4 +1,4 @@
-"""What every training stage shares: optimisers from config, checkpoints of networks, image panels."""
+"""What every training stage shares: optimisers from config, network specs in checkpoints, frozen networks."""
 
 from __future__ import annotations
 
@@ -40,15 +40,11 @@ class Stage(L.LightningModule):
         self,
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
-        panel_every: int = 1,
-        panel_samples: int = 4,
         channels_last: bool = False,
     ) -> None:
         super().__init__()
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
-        self.panel_every, self.panel_samples = panel_every, panel_samples
         self.channels_last = channels_last
-        self.last_panel: dict[str, torch.Tensor] = {}
 
     def setup(self, stage: str) -> None:
         if self.channels_last:
@@ -79,30 +75,12 @@ class Stage(L.LightningModule):
             "networks": {name: network_spec(net, prefix) for name, (net, prefix) in self.named_networks().items()},
         }
 
-    def log_panel(self, name: str, columns: list[torch.Tensor]) -> None:
-        """Log an image grid (rows: samples; columns: the given N x 3 x H x W tensors) to image-capable loggers."""
-        from torchvision.utils import make_grid
-
-        n = min(self.panel_samples, columns[0].shape[0])
-        tiles = torch.stack([c[:n].detach().float().clamp(0, 1).cpu() for c in columns], dim=1).flatten(0, 1)
-        grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
-        self.last_panel[name] = grid
-        for logger in self.loggers:
-            if hasattr(logger, "log_image"):  # W&B: casts float images to 8 bits unscaled (black), so hand it 0-255
-                pixels = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-                logger.log_image(key=name, images=[pixels], step=self.global_step)
-            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard: scales CHW floats itself
-                logger.experiment.add_image(name, grid, self.global_step)
-
     def configure_optimizers(self):
         """One optimiser (and scheduler) over the stage's single trained network."""
         ((net, _),) = self.named_networks().values()
         optimizer = make_optimizer(self.optimizer_factory, net.parameters())
         scheduler = make_scheduler(self.scheduler_factory, optimizer)
         return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
-
-    def should_log_panel(self, batch_idx: int) -> bool:
-        return batch_idx == 0 and self.panel_every > 0 and self.current_epoch % self.panel_every == 0
 
 
 def segmentation_colours(num_classes: int, seed: int = 7) -> torch.Tensor:

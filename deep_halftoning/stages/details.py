@@ -234,13 +234,14 @@ class DetailsStage(Stage):
             prog_bar=True,
             batch_size=n,
         )
-        if self.should_log_panel(batch_idx):
-            columns = [halftone, parts["coarse"], output, clean]
-            if self.use_edges:
-                columns.append(parts["edges"].expand(-1, 3, -1, -1))
-            if self.use_objects:
-                columns.append(colour_segmentation(parts["objects"].argmax(1), parts["objects"].shape[1]))
-            self.log_panel("val/panel", columns)
+        if batch_idx:
+            return None
+        columns = [halftone, parts["coarse"], output, clean]
+        if self.use_edges:
+            columns.append(parts["edges"].expand(-1, 3, -1, -1))
+        if self.use_objects:
+            columns.append(colour_segmentation(parts["objects"].argmax(1), parts["objects"].shape[1]))
+        return {"panel": columns}
 
     def configure_optimizers(self):
         networks = self.pipeline.networks

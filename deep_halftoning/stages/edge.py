@@ -47,6 +47,7 @@ class EdgeStage(Stage):
         n = len(target)
         self.log("val/loss", balanced_bce(logits, target), batch_size=n, sync_dist=True)
         self.log_dict({"val/f1": self.f1, "val/ap": self.ap}, prog_bar=True, batch_size=n)
-        if self.should_log_panel(batch_idx):
+        if batch_idx == 0:
             grey = [t.expand(-1, 3, -1, -1) for t in (probabilities, target)]
-            self.log_panel("val/panel", [batch["halftone"], *grey, batch["clean"]])
+            return {"panel": [batch["halftone"], *grey, batch["clean"]]}
+        return None

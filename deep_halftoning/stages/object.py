@@ -63,7 +63,8 @@ class ObjectStage(Stage):
             "val/loss", F.cross_entropy(logits, labels, ignore_index=self.ignore_index), batch_size=n, sync_dist=True
         )
         self.log("val/miou", self.miou, prog_bar=True, batch_size=n)
-        if self.should_log_panel(batch_idx):
+        if batch_idx == 0:
             predicted = colour_segmentation(logits.argmax(1), self.num_classes)
             truth = colour_segmentation(labels, self.num_classes)
-            self.log_panel("val/panel", [batch["halftone"], predicted, truth, batch["clean"]])
+            return {"panel": [batch["halftone"], predicted, truth, batch["clean"]]}
+        return None
