@@ -87,7 +87,7 @@ def datamodule(recipe: str, workers: int, batch: int, *overrides: str):
         cfg = compose(
             overrides=[
                 f"+data={recipe}",
-                f"data.num_workers={workers}",
+                f"data.loader.num_workers={workers}",
                 f"data.batch_size={batch}",
                 "data.samples_per_epoch=1000000",
                 *overrides,
@@ -111,9 +111,9 @@ def main() -> None:
         "default",
         args.workers,
         args.batch,
-        "data.compact_transfer=false",
-        "data.reuse_freed_memory=false",
-        "data.opencv_threads=null",
+        "data.loader.compact_transfer=false",
+        "data.loader.reuse_freed_memory=false",
+        "data.loader.opencv_threads=null",
     )
     before_rate, _, _ = both(before, args.batches, args.repeats)
     print(f"previous default (float32 transfer, glibc and OpenCV defaults): {before_rate:.0f} pairs/s")

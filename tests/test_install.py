@@ -42,7 +42,7 @@ def test_installed_package_trains_and_demos_from_any_directory(tmp_path):
     assert where.stdout.strip().startswith(str(target))
     train = subprocess.run(
         [*run, "train", "experiment=coarse", "trainer.max_steps=2", "trainer.max_epochs=1", "logger=none",
-         "data.num_workers=0", "data.samples_per_epoch=32", "data.val_samples=4", "data.crop_size=64"],
+         "data.loader.num_workers=0", "data.samples_per_epoch=32", "data.val_samples=4", "data.crop_size=64"],
         cwd=work, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert train.returncode == 0, train.stderr[-2000:]

@@ -93,7 +93,7 @@ def test_the_same_folder_for_training_and_validation_is_warned_about(tmp_path, p
         f"data.train_source.path={photo_folder}",
         f"data.val_source.path={photo_folder}",
         "debug=fdr",
-        "data.num_workers=0",
+        "data.loader.num_workers=0",
         "data.crop_size=32",
         f"paths.outputs_dir={tmp_path / 'out'}",
         cwd=ROOT,

@@ -5,8 +5,8 @@ TINY_DATA = [
     "data.batch_size=4",
     "data.samples_per_epoch=8",
     "data.val_samples=4",
-    "data.num_workers=0",
-    "data.persistent_workers=false",
+    "data.loader.num_workers=0",
+    "data.loader.persistent_workers=false",
 ]
 TINY_NETWORKS = [
     "networks.coarse.width=8",

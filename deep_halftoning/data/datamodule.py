@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 
 import cv2
 import lightning as L
@@ -20,20 +21,41 @@ from .pairs import PairDataset, PairSettings, decode_batch
 from .sources import build_records, drop_unreadable
 
 
+@dataclass(frozen=True)
+class LoaderSettings:
+    """How batches are loaded: ``num_workers`` processes (``persistent_workers`` kept between
+    epochs), each caching ``cache_mb`` of decoded images. With ``compact_transfer`` images cross
+    process and device boundaries as 8-bit tensors, a quarter of the bytes, and are float32 in
+    [0, 1] again once transferred (call :meth:`HalftoneDataModule.decode` when iterating the loaders
+    by hand). ``reuse_freed_memory`` keeps glibc from handing every freed batch back to the system
+    (see :mod:`.memory`); ``opencv_threads`` caps OpenCV's threads per process while workers run
+    (``None`` leaves OpenCV alone)."""
+
+    num_workers: int = 2
+    pin_memory: bool = False
+    persistent_workers: bool = True
+    cache_mb: float = 1024
+    compact_transfer: bool = True
+    reuse_freed_memory: bool = True
+    opencv_threads: int | None = 1
+
+    @classmethod
+    def from_config(cls, loader: Mapping | None) -> LoaderSettings:
+        known = {f.name for f in fields(cls)}
+        unknown = set(loader or {}) - known
+        if unknown:
+            raise ValueError(f"unknown data.loader settings {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**dict(loader or {}))
+
+
 class HalftoneDataModule(L.LightningDataModule):
     """Halftone/clean pairs for training and validation, from any source in config.
 
     ``batch_size`` is the global batch; each device gets ``batch_size / world_size``.
     Validation pairs are fixed (seeded by index); training pairs are fresh every
     epoch. With ``halftone_on_device`` the halftones of ordered and AM methods
-    are made on the accelerator after the batch is transferred. With
-    ``compact_transfer`` images cross process and device boundaries as 8-bit
-    tensors, a quarter of the bytes, and are float32 in [0, 1] again once
-    transferred (``on_after_batch_transfer``; call :meth:`decode` when iterating
-    the loaders by hand). ``reuse_freed_memory`` keeps glibc from handing every
-    freed batch back to the system (see :mod:`.memory`). With worker processes,
-    ``opencv_threads`` caps OpenCV's threads per process (the workers already run
-    in parallel; ``None`` leaves OpenCV alone).
+    are made on the accelerator after the batch is transferred. How batches are
+    loaded is one ``loader`` block (:class:`LoaderSettings`).
     """
 
     def __init__(
@@ -52,23 +74,18 @@ class HalftoneDataModule(L.LightningDataModule):
         samples_per_epoch: int = 4096,
         val_samples: int = 64,
         batch_size: int = 16,
-        num_workers: int = 2,
-        pin_memory: bool = False,
-        persistent_workers: bool = True,
         seed: int = 0,
         halftone_on_device: bool = False,
-        cache_mb: float = 1024,
-        compact_transfer: bool = True,
-        reuse_freed_memory: bool = True,
-        opencv_threads: int | None = 1,
+        loader: Mapping | None = None,
     ) -> None:
         super().__init__()
+        self.loader = LoaderSettings.from_config(loader)
         _check_settings(
             crop_size=crop_size,
             batch_size=batch_size,
             samples_per_epoch=samples_per_epoch,
             val_samples=val_samples,
-            num_workers=num_workers,
+            num_workers=self.loader.num_workers,
             scale_range=scale_range,
             small_images=small_images,
         )
@@ -87,13 +104,8 @@ class HalftoneDataModule(L.LightningDataModule):
         if self.train_source.get("kind") == "ade20k" and self.class_map is None:
             raise ValueError("the ade20k source needs a class_map (see conf/data/ade20k_classes.yaml)")
         self.samples_per_epoch, self.val_samples = int(samples_per_epoch), int(val_samples)
-        self.batch_size, self.num_workers = int(batch_size), int(num_workers)
-        self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
-        self.seed, self.cache_mb = int(seed), float(cache_mb)
+        self.batch_size, self.seed = int(batch_size), int(seed)
         self.halftone_on_device = bool(halftone_on_device)
-        self.compact_transfer = bool(compact_transfer)
-        self.reuse_freed_memory = bool(reuse_freed_memory)
-        self.opencv_threads = opencv_threads
         if self.halftone_on_device:
             self._check_device_mix()
         self.train_set: PairDataset | None = None
@@ -130,14 +142,14 @@ class HalftoneDataModule(L.LightningDataModule):
         return self.batch_size // self.world_size
 
     def setup(self, stage: str | None = None) -> None:
-        if self.reuse_freed_memory:
+        if self.loader.reuse_freed_memory:
             reuse_freed_memory()  # before the workers fork, so they inherit it
         rank = self.trainer.global_rank if self.trainer is not None else 0
         common = {
             "class_map": self.class_map,
             "on_device": self.halftone_on_device,
-            "cache_mb": self.cache_mb,
-            "compact": self.compact_transfer,
+            "cache_mb": self.loader.cache_mb,
+            "compact": self.loader.compact_transfer,
         }
         if stage in (None, "fit") and self.train_set is None:
             records = _records("train_source", self.train_source)
@@ -154,16 +166,19 @@ class HalftoneDataModule(L.LightningDataModule):
     def _loader(self, dataset: PairDataset | None, train: bool) -> DataLoader:
         if dataset is None:
             raise RuntimeError("call setup() before asking for a dataloader")
-        if self.num_workers and self.opencv_threads is not None:
-            cv2.setNumThreads(self.opencv_threads)  # here, before the workers fork: not inside them, where it hangs
+        workers = self.loader.num_workers
+        if workers and self.loader.opencv_threads is not None:
+            cv2.setNumThreads(
+                self.loader.opencv_threads
+            )  # here, before the workers fork: not inside them, where it hangs
         return DataLoader(
             dataset,
             batch_size=self.per_device_batch_size,
             shuffle=train,
             drop_last=train,
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=self.persistent_workers and self.num_workers > 0,
+            num_workers=workers,
+            pin_memory=self.loader.pin_memory,
+            persistent_workers=self.loader.persistent_workers and workers > 0,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -188,7 +203,7 @@ def _check_settings(**settings) -> None:
         if not isinstance(settings[name], int) or settings[name] < 1:
             raise ValueError(f"data.{name} must be a positive integer, got {settings[name]!r}")
     if not isinstance(settings["num_workers"], int) or settings["num_workers"] < 0:
-        raise ValueError(f"data.num_workers must be an integer >= 0, got {settings['num_workers']!r}")
+        raise ValueError(f"data.loader.num_workers must be an integer >= 0, got {settings['num_workers']!r}")
     low, high = settings["scale_range"]
     if not 0 < low <= high:
         raise ValueError(f"data.scale_range must be [low, high] with 0 < low <= high, got {settings['scale_range']}")

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -10,6 +11,7 @@ from hydra.utils import instantiate
 from torch.utils.data import default_collate
 
 from deep_halftoning.data import HalftoneDataModule
+from deep_halftoning.data.datamodule import LoaderSettings
 from deep_halftoning.data.pairs import PairDataset
 from deep_halftoning.halftone import halftone
 
@@ -19,7 +21,7 @@ SMALL = [
     "data.samples_per_epoch=16",
     "data.val_samples=8",
     "data.batch_size=4",
-    "data.num_workers=0",
+    "data.loader.num_workers=0",
 ]
 
 
@@ -56,8 +58,7 @@ def test_validation_identical_across_workers_and_epochs():
     dm = make()
     dm.setup("fit")
     no_workers = [b["halftone"] for b in dm.val_dataloader()]
-    dm.num_workers = 2
-    dm.persistent_workers = False
+    dm.loader = replace(dm.loader, num_workers=2, persistent_workers=False)
     for _ in range(2):  # two epochs
         with_workers = [b["halftone"] for b in dm.val_dataloader()]
         for a, b in zip(no_workers, with_workers, strict=True):
@@ -67,8 +68,7 @@ def test_validation_identical_across_workers_and_epochs():
 def test_training_workers_do_not_repeat_each_other():
     dm = make("default", "data.samples_per_epoch=32")
     dm.setup("fit")
-    dm.num_workers = 2
-    dm.persistent_workers = False
+    dm.loader = replace(dm.loader, num_workers=2, persistent_workers=False)
     torch.manual_seed(0)
     epoch1 = torch.cat([b["clean"] for b in dm.train_dataloader()])
     epoch2 = torch.cat([b["clean"] for b in dm.train_dataloader()])
@@ -92,7 +92,7 @@ def test_per_device_batch_follows_world_size():
 
 
 def test_compact_transfer_decodes_to_the_same_batches():
-    plain, compact = make("default", "data.compact_transfer=false"), make()
+    plain, compact = make("default", "data.loader.compact_transfer=false"), make()
     plain.setup("fit")
     compact.setup("fit")
     raw = next(iter(compact.val_dataloader()))
@@ -119,6 +119,13 @@ def test_device_halftoning_matches_the_cpu_engine():
         expected = halftone(clean, spec["method"], mode=spec["mode"], **spec["params"]).image
         expected = np.repeat(expected[..., None], 3, axis=2) if expected.ndim == 2 else expected
         np.testing.assert_array_equal(made.permute(1, 2, 0).numpy(), expected)
+
+
+def test_loader_settings_are_one_block():
+    dm = make("default", "data.loader.num_workers=1", "data.loader.cache_mb=64")
+    assert (dm.loader.num_workers, dm.loader.cache_mb, dm.loader.compact_transfer) == (1, 64, True)
+    with pytest.raises(ValueError, match="unknown data.loader settings \\['workers'\\]"):
+        LoaderSettings.from_config({"workers": 2})
 
 
 def test_configuration_errors():

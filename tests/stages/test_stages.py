@@ -33,7 +33,7 @@ def datamodule(recipe: str = "default", *overrides: str):
                 "data.samples_per_epoch=8",
                 "data.val_samples=4",
                 "data.batch_size=4",
-                "data.num_workers=0",
+                "data.loader.num_workers=0",
                 *overrides,
             ]
         )
