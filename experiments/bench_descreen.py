@@ -63,9 +63,9 @@ def lite_checkpoint(path: Path) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stage = DetailsStage(
-            coarse_net={"width": 16},
-            edge_net={"width": 32, "layers": 5},
-            details_net={"width": 32, "blocks": 4},
+            coarse={"width": 16},
+            edge={"width": 32, "layers": 5},
+            details={"width": 32, "blocks": 4},
             discriminator={"width": 32},
         )
     checkpoint = {"state_dict": stage.state_dict()}

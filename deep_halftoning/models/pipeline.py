@@ -48,12 +48,12 @@ class DescreeningPipeline(nn.Module):
         use_objects: bool = False,
     ) -> DescreeningPipeline:
         """The full pipeline from network configs (``networks.*`` of the Hydra config)."""
-        object_net = ObjectNet(**dict(object or {})) if use_objects else None
-        object_channels = object_net.config["num_classes"] if object_net is not None else 0
+        objects = ObjectNet(**dict(object or {})) if use_objects else None
+        object_channels = objects.config["num_classes"] if objects is not None else 0
         return cls(
             CoarseNet(**dict(coarse or {})),
             EdgeNet(**dict(edge or {})),  # also judges the output's edges in the loss, with or without edge inputs
-            object_net,
+            objects,
             DetailsNet(**{**dict(details or {}), "object_channels": object_channels, "use_edges": use_edges}),
         )
 

@@ -44,10 +44,10 @@ class DetailsStage(Stage):
 
     def __init__(
         self,
-        coarse_net: Mapping | None = None,
-        edge_net: Mapping | None = None,
-        object_net: Mapping | None = None,
-        details_net: Mapping | None = None,
+        coarse: Mapping | None = None,
+        edge: Mapping | None = None,
+        object: Mapping | None = None,  # noqa: A002 - the network's one name, as in configs and checkpoints
+        details: Mapping | None = None,
         discriminator: Mapping | None = None,
         adversarial: Mapping | None = None,
         checkpoints: Mapping[str, str | None] | None = None,
@@ -70,7 +70,7 @@ class DetailsStage(Stage):
         self.d_optimizer_factory = d_optimizer
         self.use_edges, self.use_objects = use_edges, use_objects
         self.pipeline = DescreeningPipeline.build(
-            coarse_net, edge_net, object_net, details_net, use_edges=use_edges, use_objects=use_objects
+            coarse, edge, object, details, use_edges=use_edges, use_objects=use_objects
         )
         adversarial = dict(adversarial or PAPER_ADVERSARIAL)
         if adversarial.get("loss") not in GAN_LOSSES:

@@ -7,9 +7,9 @@ from deep_halftoning.inference.tiling import blend_window, tile_starts, tiled_ap
 from deep_halftoning.stages import CoarseStage, DetailsStage
 
 LITE = {
-    "coarse_net": {"width": 8, "depth": 3},
-    "edge_net": {"width": 8, "layers": 2},
-    "details_net": {"width": 8, "blocks": 1},
+    "coarse": {"width": 8, "depth": 3},
+    "edge": {"width": 8, "layers": 2},
+    "details": {"width": 8, "blocks": 1},
     "discriminator": {"width": 8, "layers": 2},
 }
 
@@ -26,7 +26,7 @@ def details_checkpoint(tmp_path):
     torch.manual_seed(0)
     with pytest.warns(UserWarning, match="random weights"):
         stage = DetailsStage(
-            **LITE, use_objects=True, object_net={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
+            **LITE, use_objects=True, object={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
         )
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
     return _save(stage, tmp_path / "details.ckpt")

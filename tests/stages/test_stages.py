@@ -17,9 +17,9 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 LITE_COARSE = {"width": 8, "depth": 3}
 LITE_EDGE = {"width": 8, "layers": 2}
 LITE = {
-    "coarse_net": LITE_COARSE,
-    "edge_net": LITE_EDGE,
-    "details_net": {"width": 8, "blocks": 1},
+    "coarse": LITE_COARSE,
+    "edge": LITE_EDGE,
+    "details": {"width": 8, "blocks": 1},
     "discriminator": {"width": 8, "layers": 2},
 }
 
@@ -217,7 +217,7 @@ def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
     for name, tensor in coarse.coarse.state_dict().items():
         assert torch.equal(details.pipeline.coarse.state_dict()[name], tensor), name
     with pytest.raises(ArchitectureMismatch, match="width"):
-        DetailsStage(**(LITE | {"coarse_net": {"width": 16, "depth": 3}}), checkpoints={"coarse": str(path)})
+        DetailsStage(**(LITE | {"coarse": {"width": 16, "depth": 3}}), checkpoints={"coarse": str(path)})
     with pytest.raises(ArchitectureMismatch, match="no 'edge' network"):
         DetailsStage(**LITE, checkpoints={"edge": str(path)})
     with pytest.raises(FileNotFoundError, match="missing.ckpt"):
@@ -237,7 +237,7 @@ def test_a_checkpoint_older_than_a_network_option_chains_with_its_default(tmp_pa
     details = DetailsStage(**LITE, checkpoints={"coarse": str(path)})
     assert torch.equal(details.pipeline.coarse.head.weight, stage.coarse.head.weight)
     with pytest.raises(ArchitectureMismatch, match="full_res"):
-        DetailsStage(**(LITE | {"coarse_net": LITE_COARSE | {"full_res": 4}}), checkpoints={"coarse": str(path)})
+        DetailsStage(**(LITE | {"coarse": LITE_COARSE | {"full_res": 4}}), checkpoints={"coarse": str(path)})
 
 
 def test_panels_reach_wandb_as_8_bit_pixels(tmp_path, monkeypatch):
