@@ -3,10 +3,13 @@
 A synthetic A4 page at 600 dpi (4960 x 7016, 34.8 Mpx) is built from the embedded
 photos, printed with a 150 lpi AM CMYK screen and scanned (simulation). Each
 method then descreens the whole page in a fresh process, so its peak resident
-memory is its own: the model (lite networks, tiled) and, as the peer, the FFT
-baseline (whole-page FFT, what GIMP users do). Writes ``experiments/results/descreen.md``.
+memory is its own: the shipped descreener (tiled, at the precision the ``Descreener``
+picks: bf16 autocast on CPUs with native bf16), the same in float32, any checkpoint
+given with ``--model NAME=CKPT`` (e.g. the previously shipped one, in float32 as it
+was served) and, as the peer, the FFT baseline (whole-page FFT, what GIMP users do).
+Writes ``experiments/results/descreen.md``.
 
-    python experiments/bench_descreen.py [--scale 1.0] [--tile 512]
+    python experiments/bench_descreen.py [--scale 1.0] [--tile 512] [--model previous=old.ckpt]
 """
 
 from __future__ import annotations
@@ -54,34 +57,17 @@ def make_page(scale: float) -> np.ndarray:
     )
 
 
-def lite_checkpoint(path: Path) -> Path:
-    """A details-stage checkpoint with the lite networks (random weights: speed does not depend on them)."""
-    import warnings
-
-    from deep_halftoning.stages import DetailsStage
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stage = DetailsStage(
-            coarse={"width": 16},
-            edge={"width": 32, "layers": 5},
-            details={"width": 32, "blocks": 4},
-            discriminator={"width": 32},
-        )
-    checkpoint = {"state_dict": stage.state_dict()}
-    stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, path)
-    return path
-
-
-def worker(method: str, page_path: Path, checkpoint: Path, tile: int) -> dict:
-    """Descreen the page in this process; report time and peak memory."""
+def worker(page_path: Path, checkpoint: Path | None, tile: int, precision: str) -> dict:
+    """Descreen the page in this process (the FFT peer without a checkpoint); report time and peak memory."""
     from deep_halftoning.inference import Descreener, analyse, fft_descreen
 
     page = np.load(page_path)
     start = time.perf_counter()
-    if method == "model":
-        out = Descreener.from_checkpoint(checkpoint, device="cpu", tile=tile, overlap=32, batch=2)(page)
+    if checkpoint is not None:
+        descreener = Descreener.from_checkpoint(
+            checkpoint, device="cpu", tile=tile, overlap=32, batch=2, precision=precision
+        )
+        out = descreener(page)
     else:
         out = fft_descreen(page, analyse(page))
     seconds = time.perf_counter() - start
@@ -102,65 +88,67 @@ def peak_rss() -> int:
 
 
 def main() -> None:
+    from deep_halftoning.inference import shipped_checkpoint
+    from deep_halftoning.io import write_text
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="page size relative to A4 at 600 dpi")
     parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=CKPT", help="another model, in fp32")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--worker", choices=("model", "fft"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--page", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.page, args.checkpoint, args.tile)))
+        print(json.dumps(worker(args.page, args.checkpoint, args.tile, args.precision)))
         return
+    shipped = shipped_checkpoint()
+    #: row label -> (checkpoint or None for the FFT peer, precision)
+    runs = {
+        "shipped descreener, auto precision": (shipped, "auto"),
+        "shipped descreener, fp32": (shipped, "fp32"),
+        **{f"{name}, fp32": (Path(path), "fp32") for name, path in (item.split("=", 1) for item in args.model)},
+        "peer: FFT notch filter on the whole page": (None, "fp32"),
+    }
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         page = make_page(args.scale)
         np.save(Path(tmp) / "page.npy", page)
-        checkpoint = lite_checkpoint(Path(tmp) / "lite.ckpt")
-        results = {}
-        for method in ("model", "fft"):
-            command = [
-                sys.executable,
-                __file__,
-                "--worker",
-                method,
-                "--page",
-                str(Path(tmp) / "page.npy"),
-                "--checkpoint",
-                str(checkpoint),
-                "--tile",
-                str(args.tile),
-            ]
+        for label, (checkpoint, precision) in runs.items():
+            command = [sys.executable, __file__, "--worker", "--page", str(Path(tmp) / "page.npy")]
+            command += ["--tile", str(args.tile), "--precision", precision]
+            command += ["--checkpoint", str(checkpoint)] if checkpoint is not None else []
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            results[method] = json.loads(output.strip().splitlines()[-1])
-            r = results[method]
-            print(f"{method}: {r['mpx'] / r['seconds']:.3f} Mpx/s, peak RSS {r['peak_rss'] / 2**30:.2f} GiB")
-    model, fft = results["model"], results["fft"]
-    gib = 2**30
+            results[label] = r = json.loads(output.strip().splitlines()[-1])
+            print(
+                f"{label}: {r['seconds']:.1f} s, {r['mpx'] / r['seconds']:.3f} Mpx/s, {r['peak_rss'] / 2**30:.2f} GiB"
+            )
+    gib, fft = 2**30, results["peer: FFT notch filter on the whole page"]
+    mpx = fft["mpx"]
     lines = [
         "# Descreening a page",
         "",
-        f"Synthetic page {page.shape[1]}x{page.shape[0]} ({model['mpx']:.1f} Mpx; A4 at 600 dpi x {args.scale}), "
-        f"150 lpi AM CMYK + scan simulation; CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads. "
-        "Each method runs in its own process. Produced by `python experiments/bench_descreen.py`.",
+        f"Synthetic page {page.shape[1]}x{page.shape[0]} ({mpx:.1f} Mpx; A4 at 600 dpi x {args.scale}), "
+        f"150 lpi AM CMYK + scan simulation; CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads; "
+        f"models in tiles of {args.tile} (overlap 32, 2 per batch). Each run is its own process. "
+        "Produced by `python experiments/bench_descreen.py`"
+        + "".join(f" `--model {item}`" for item in args.model)
+        + ".",
         "",
-        "| method | seconds | Mpx/s | peak RSS (GiB) |",
-        "|---|---:|---:|---:|",
-        f"| model, lite networks, tiles of {args.tile} (overlap 32, 2 per batch), fp32 | {model['seconds']:.1f} | "
-        f"{model['mpx'] / model['seconds']:.3f} | {model['peak_rss'] / gib:.2f} |",
-        f"| peer: FFT notch filter on the whole page | {fft['seconds']:.1f} | {fft['mpx'] / fft['seconds']:.3f} | "
-        f"{fft['peak_rss'] / gib:.2f} |",
-        "",
-        f"Model vs FFT: {fft['seconds'] / model['seconds']:.2f}x the speed, "
-        f"{model['peak_rss'] / fft['peak_rss']:.2f}x the memory. Target peak RSS <= 4 GiB: "
-        f"**{'met' if model['peak_rss'] <= 4 * gib else 'not met'}**.",
+        "| method | seconds | Mpx/s | peak RSS (GiB) | time vs FFT |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {label} | {r['seconds']:.1f} | {r['mpx'] / r['seconds']:.3f} | {r['peak_rss'] / gib:.2f} | "
+            f"{r['seconds'] / fft['seconds']:.2f}x |"
+            for label, r in results.items()
+        ),
         "",
         "GPU path: `Descreener(device='cuda')` batches tiles and runs under bf16 (or fp16) autocast; raise "
-        "`--batch`/`tile` to fill the GPU.",
+        "`batch`/`tile` to fill the GPU.",
         "",
     ]
-    from deep_halftoning.io import write_text
-
     write_text(args.out, "\n".join(lines))
     print(f"wrote {args.out}")
 
