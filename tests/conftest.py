@@ -65,3 +65,24 @@ def ade_tree(tmp_path: Path, rng: np.random.Generator) -> Path:
             (root / "annotations" / split).mkdir(parents=True, exist_ok=True)
             Image.fromarray(labels).save(root / "annotations" / split / f"{name}.png")
     return root
+
+
+@pytest.fixture
+def interrupt_second_file(monkeypatch):
+    """``descreen`` stops with Ctrl-C on its second file (the Gaussian filter for the others)."""
+    from deep_halftoning import cli
+    from deep_halftoning.inference import descreen_baseline
+
+    calls = []
+
+    def interrupted_on_the_second(args):
+        def descreen(image, analysis=None):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return descreen_baseline(image, "gaussian", analysis)
+
+        return descreen, {"method": "gaussian"}
+
+    monkeypatch.setattr(cli, "_descreen_function", interrupted_on_the_second)
+    return calls

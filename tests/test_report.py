@@ -258,22 +258,7 @@ def test_descreen_report_lists_skipped_files(tmp_path):
     assert len(_sources(_check(page))) == 4  # the skipped file's existing output is shown too
 
 
-def test_descreen_report_is_written_after_ctrl_c(tmp_path, capsys, monkeypatch):
-    from deep_halftoning import cli
-    from deep_halftoning.inference import descreen_baseline
-
-    calls = []
-
-    def interrupted_on_the_second(args):
-        def descreen(image, analysis=None):
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-            return descreen_baseline(image, "gaussian", analysis)
-
-        return descreen, {"method": "gaussian"}
-
-    monkeypatch.setattr(cli, "_descreen_function", interrupted_on_the_second)
+def test_descreen_report_is_written_after_ctrl_c(tmp_path, capsys, interrupt_second_file):
     scans = [str(_halftone_file(tmp_path / f"s{i}.png", seed=i)) for i in range(3)]
     out, report = tmp_path / "out", tmp_path / "r.html"
     assert main(["descreen", *scans, "-o", str(out), "--method", "gaussian", "--report", str(report)]) == 130

@@ -171,22 +171,7 @@ def test_skip_existing_resumes_a_batch(tmp_path, capsys):
     assert records[0]["earlier"]["status"] == "descreened"  # what the first run found is kept
 
 
-def test_ctrl_c_ends_cleanly_and_keeps_the_finished_files(tmp_path, capsys, monkeypatch):
-    from deep_halftoning import cli
-    from deep_halftoning.inference import descreen_baseline
-
-    calls = []
-
-    def interrupted_on_the_second(args):
-        def descreen(image, analysis=None):
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-            return descreen_baseline(image, "gaussian", analysis)
-
-        return descreen, {"method": "gaussian"}
-
-    monkeypatch.setattr(cli, "_descreen_function", interrupted_on_the_second)
+def test_ctrl_c_ends_cleanly_and_keeps_the_finished_files(tmp_path, capsys, interrupt_second_file):
     inputs = [str(_scan(tmp_path / f"s{i}.png", "am", seed=i)) for i in range(3)]
     out = tmp_path / "out"
     assert main(["descreen", *inputs, "-o", str(out), "--method", "gaussian"]) == 130
