@@ -19,21 +19,26 @@ def _angle_error(a: float, b: float) -> float:
     return min(d, 90 - d)
 
 
-@pytest.mark.parametrize(("lpi", "dpi", "angles"), [(100, 600, (15, 75, 0, 45)), (75, 600, (0, 15, 30, 45))])
+@pytest.mark.parametrize(
+    ("lpi", "dpi", "angles"),
+    [
+        (100, 600, (15, 75, 0, 45)),
+        (75, 600, (0, 15, 30, 45)),
+        (85, 300, (15, 75, 0, 45)),  # issue 17: a period of 3.53 px was called dispersed
+        (150, 600, (15, 75, 0, 45)),  # issue 17: the default screen, whose 15 degree screen was missed
+    ],
+)
 def test_detects_each_screen_of_an_am_print(lpi, dpi, angles):
     screened = halftone(_flat_cmyk(), "am-cmyk", ucr=0.5, lpi=lpi, dpi=dpi, angles=angles).image
-    analysis = analyse(screened, dpi=dpi)
-    assert analysis.kind == "am"
-    assert len(analysis.screens) >= 2
-    for screen in analysis.screens[:2]:
-        assert screen.lpi == pytest.approx(lpi, rel=0.03)
-        assert min(_angle_error(screen.angle, a) for a in angles) < 1.5
-    found = {
-        a
-        for a in angles
-        if any(_angle_error(s.angle, a) < 1.5 and s.lpi == pytest.approx(lpi, rel=0.03) for s in analysis.screens)
-    }
-    assert len(found) >= 3, analysis.screens
+    for image in (screened, simulate_scan(screened, seed=3)):
+        analysis = analyse(image, dpi=dpi)
+        assert analysis.kind == "am"
+        assert len(analysis.screens) == 4
+        for screen in analysis.screens:
+            assert screen.lpi == pytest.approx(lpi, rel=0.02)
+            assert screen.period == pytest.approx(dpi / lpi, rel=0.02)
+        for a in angles:  # every screen, once
+            assert sum(_angle_error(s.angle, a) < 1.0 for s in analysis.screens) == 1, (a, analysis.screens)
 
 
 def test_detects_a_single_grey_screen_and_its_period():
