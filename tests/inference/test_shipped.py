@@ -92,9 +92,7 @@ def test_packing_keeps_the_inference_networks_in_half_precision(tmp_path):
     torch.manual_seed(0)
     small = {"width": 8, "depth": 3}
     with pytest.warns(UserWarning, match="random weights"):
-        stage = DetailsStage(
-            coarse=small, edge={"width": 8, "layers": 2}, details={"width": 8, "blocks": 1}
-        )
+        stage = DetailsStage(coarse=small, edge={"width": 8, "layers": 2}, details={"width": 8, "blocks": 1})
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)
     checkpoint = {"state_dict": stage.state_dict(), "global_step": 7}
     stage.on_save_checkpoint(checkpoint)
