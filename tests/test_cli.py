@@ -103,7 +103,14 @@ def test_preset_and_overrides(tmp_path, photo_path):
         )
         == 0
     )
-    assert read_image(tmp_path / "n.png").shape == (24, 32, 3)
+    from deep_halftoning.halftone.presets import load_preset
+
+    preset_made = load_preset(preset)
+    image = read_image(photo_path)
+    written = read_image(tmp_path / "n.png")
+    # the file is the preset with the override (8-bit PNG), not the preset's own ruling
+    np.testing.assert_allclose(written, preset_made.apply(image, lpi=60.0).image, atol=0.5 / 255)
+    assert np.abs(written - preset_made.apply(image).image).max() > 0.1
 
 
 @pytest.mark.parametrize(
