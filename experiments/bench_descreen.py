@@ -5,11 +5,11 @@ photos, printed with a 150 lpi AM CMYK screen and scanned (simulation). Each
 method then descreens the whole page in a fresh process, so its peak resident
 memory is its own: the shipped descreener (tiled, at the precision the ``Descreener``
 picks: bf16 autocast on CPUs with native bf16), the same in float32, any checkpoint
-given with ``--model NAME=CKPT`` (e.g. the previously shipped one, in float32 as it
-was served) and, as the peer, the FFT baseline (whole-page FFT, what GIMP users do).
-Writes ``experiments/results/descreen.md``.
+given with ``--model NAME=CKPT`` (e.g. a newly trained one, at the same precision) and, as
+the peer, the FFT baseline (whole-page FFT, what GIMP users do). Writes
+``experiments/results/descreen.md``.
 
-    python experiments/bench_descreen.py [--scale 1.0] [--tile 512] [--model previous=old.ckpt]
+    python experiments/bench_descreen.py [--scale 1.0] [--tile 512] [--model new=outputs/release/joint/last.ckpt]
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # pragma: no cover - not Linux
 
 
+def _named(item: str) -> tuple[str, str]:
+    name, _, path = item.partition("=")
+    return name, path
+
+
 def main() -> None:
     from deep_halftoning.inference import shipped_checkpoint
     from deep_halftoning.io import write_text
@@ -94,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="page size relative to A4 at 600 dpi")
     parser.add_argument("--tile", type=int, default=512)
-    parser.add_argument("--model", action="append", default=[], metavar="NAME=CKPT", help="another model, in fp32")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=CKPT", help="another checkpoint")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--page", type=Path, help=argparse.SUPPRESS)
@@ -109,7 +114,7 @@ def main() -> None:
     runs = {
         "shipped descreener, auto precision": (shipped, "auto"),
         "shipped descreener, fp32": (shipped, "fp32"),
-        **{f"{name}, fp32": (Path(path), "fp32") for name, path in (item.split("=", 1) for item in args.model)},
+        **{f"{name}, auto precision": (Path(path), "auto") for name, path in map(_named, args.model)},
         "peer: FFT notch filter on the whole page": (None, "fp32"),
     }
     results = {}
