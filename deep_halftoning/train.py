@@ -19,6 +19,7 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.loggers import CSVLogger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from .io import atomic_output
@@ -215,7 +216,7 @@ def _publish_run(cfg: DictConfig, trainer: L.Trainer, output_dir: Path, metric: 
 
 def _finish_wandb(loggers: list) -> None:
     """Close the W&B run, so the next job of a sweep gets its own."""
-    if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+    if any(isinstance(logger, WandbLogger) for logger in loggers):
         import wandb
 
         wandb.finish()
@@ -235,12 +236,11 @@ def _print_summary(cfg, metric, decision, published: dict, files: dict, previous
         lines.append(f"  NOT published ({decision.reason}): {cfg.paths.stage_dir}/ keeps run {kept}")
         lines.append("    publish=always replaces it; later stages read the published files")
     for logger in loggers:
-        kind = type(logger).__name__
-        if kind == "WandbLogger":
+        if isinstance(logger, WandbLogger):
             offline = sorted(output_dir.glob("wandb/offline-run-*"))
             hint = f"wandb sync {offline[-1]}" if offline else "see the W&B project page"
             lines.append(f"  W&B: {hint}")
-        elif kind == "CSVLogger":
+        elif isinstance(logger, CSVLogger):
             lines.append(f"  metrics: {logger.log_dir}/metrics.csv")
     best = published.get("best", files["best"])
     if cfg.model.stage in DESCREENING_STAGES:
