@@ -32,11 +32,7 @@ def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
 
     Anything that is not one raises :class:`CheckpointError` (a ``ValueError``), one line naming the file.
     """
-    try:
-        networks = load_networks(path)
-    except (KeyError, TypeError, AttributeError, IndexError) as err:  # specs there, but not ones we wrote
-        detail = f"{type(err).__name__} {str(err).splitlines()[0] if str(err) else ''}".strip()
-        raise CheckpointError(f"{Path(path)}: not a Deep Halftoning checkpoint (damaged records: {detail})") from None
+    networks = load_networks(path)
     if "coarse" not in networks:
         raise CheckpointError(f"{Path(path)}: a Deep Halftoning checkpoint without a descreening (coarse) network")
     return DescreeningPipeline(**networks).eval()

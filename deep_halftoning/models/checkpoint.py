@@ -76,6 +76,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     for name, spec in specs.items():
         if not isinstance(spec, dict) or spec.get("class") not in NETWORKS:
             raise CheckpointError(f"{path}: network {name!r} has an unknown class {spec!r:.80}")
+        if not isinstance(spec.get("config"), dict) or not isinstance(spec.get("prefix", ""), str):
+            raise CheckpointError(f"{path}: not a Deep Halftoning checkpoint (network {name!r} has a damaged record)")
         networks[_OLD_NAMES.get(name, name)] = {"prefix": f"{name}.", **spec}
     checkpoint[CHECKPOINT_KEY] = {**checkpoint[CHECKPOINT_KEY], "networks": networks}
     return checkpoint
@@ -147,7 +149,11 @@ def load_networks(path: str | os.PathLike, names: Iterable[str] = PIPELINE_NETWO
     for name in names:
         if name not in specs:
             continue
-        net = build_network(specs[name])
+        try:
+            net = build_network(specs[name])
+        except (TypeError, ValueError) as err:  # options this version does not know, or values it refuses
+            first = str(err).splitlines()[0]
+            raise CheckpointError(f"{path}: not a Deep Halftoning checkpoint ('{name}' record: {first})") from None
         try:
             net.load_state_dict(network_state(checkpoint, name), strict=True)
         except RuntimeError as err:
