@@ -165,7 +165,7 @@ def train(cfg: DictConfig) -> float | None:
         datamodule = instantiate(cfg.data, _convert_="all")
         datamodule.setup("fit")  # a missing folder or bad file fails here, before any training
     except (FileNotFoundError, ValueError, InstantiationException) as err:
-        raise _data_error(cfg, err.__cause__ or err) from None
+        raise _data_error(err.__cause__ or err) from None
     model = instantiate(cfg.model.module, _convert_="all")
     loggers = _loggers(cfg)
     trainer = instantiate(cfg.trainer, callbacks=_callbacks(cfg, bool(loggers)), logger=loggers or False)
@@ -272,18 +272,10 @@ class TrainingSetupError(Exception):
     """A problem with the training data or config, told in one line naming the key to set."""
 
 
-def _data_error(cfg: DictConfig, err: Exception) -> TrainingSetupError:
-    """``err`` from building or setting up the data, in terms of the config keys a user sets."""
+def _data_error(err: Exception) -> TrainingSetupError:
+    """``err`` from building or setting up the data, in one line (the data module names the key to set)."""
     message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if "train_source" in message or "val_source" in message:
-        return TrainingSetupError(message)
-    hints = []
-    for key in ("train_source", "val_source"):
-        source = cfg.data.get(key) or {}
-        if source.get("kind") in ("folder", "list") and source.get("path") and str(source.get("path")) in message:
-            hints.append(f"data.{key}.path={source.get('path')}")
-    where = f" (set by {', '.join(hints)})" if hints else ""
-    return TrainingSetupError(f"{message}{where}")
+    return TrainingSetupError(message)
 
 
 def _check_sources(cfg: DictConfig) -> None:
