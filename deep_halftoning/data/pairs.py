@@ -116,9 +116,7 @@ class PairDataset(Dataset):
         return np.random.default_rng([self.seed, self.rank, draw, index])
 
     def _load(self, record: Record) -> tuple[np.ndarray, np.ndarray | None]:
-        image = read_image(record.image, max_side=self.settings.max_side)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
+        image = _rgb(read_image(record.image, max_side=self.settings.max_side))
         if record.label is None or self.class_map is None:
             return image, None
         raw = cv2.imread(str(record.label), cv2.IMREAD_UNCHANGED)
@@ -172,14 +170,15 @@ def make_halftone(clean: np.ndarray, recipe: Recipe) -> tuple[np.ndarray, np.nda
     crop itself, or for a print with dot gain, real inks or tinted paper that print without its screen
     (descreening removes the pattern; it does not guess what colours the printer meant)."""
     result = halftone(clean, recipe.method, mode=recipe.mode, threads=1, **recipe.params)
-    out, target = result.image, clean if result.contone is None else result.contone
-    if out.ndim == 2:
-        out = np.repeat(out[..., None], 3, axis=2)
-    if target.ndim == 2:
-        target = np.repeat(target[..., None], 3, axis=2)
+    out, target = _rgb(result.image), _rgb(clean if result.contone is None else result.contone)
     if recipe.scan is not None:
         out = simulate_scan(out, recipe.scan, seed=recipe.scan_seed)
     return out, target
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """A grey ``H x W`` image as ``H x W x 3`` (colour images unchanged)."""
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
 def rotate_pair(image: np.ndarray, label: np.ndarray | None, degrees: float) -> tuple[np.ndarray, np.ndarray | None]:

@@ -84,9 +84,8 @@ class Descreener:
             raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
         self.device = pick_device(device)
         self.dtype = _autocast_dtype(self.device, precision)
-        memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
-        self.memory_format = memory_format
-        self.pipeline = pipeline.to(self.device, memory_format=memory_format).eval()
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        self.pipeline = pipeline.to(self.device, memory_format=self.memory_format).eval()
         self.tile, self.overlap, self.batch, self.object_side = tile, overlap, batch, object_side
 
     @classmethod
