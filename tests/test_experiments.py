@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import torch
-
-from deep_halftoning.stages import CoarseStage
+from stage_configs import configured_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +18,7 @@ def test_evaluate_writes_a_table_and_grids(tmp_path, rng):
     photos = tmp_path / "photos"
     for name in ("a.png", "b.jpg"):
         save_photo(photos / name, rng, (96, 128))
-    stage = CoarseStage(net={"width": 8, "depth": 3})
+    stage = configured_stage("coarse", net={"width": 8, "depth": 3})
     checkpoint = {"state_dict": stage.state_dict()}
     stage.on_save_checkpoint(checkpoint)
     torch.save(checkpoint, tmp_path / "coarse.ckpt")

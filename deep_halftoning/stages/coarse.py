@@ -10,7 +10,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from ..models import NETWORKS, build_features
 from ..models.losses import fft_l1, style_loss
-from .common import Stage
+from .common import Stage, exact_keys
 
 
 def image_metrics() -> tuple[PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure]:
@@ -26,12 +26,13 @@ class CoarseStage(Stage):
 
     def __init__(
         self,
+        *,
+        loss_weights: Mapping[str, float],
+        optimizer: Callable,
+        scheduler: Callable | None,
         net: Mapping | None = None,
         architecture: str = "CoarseNet",
-        loss_weights: Mapping[str, float] | None = None,
         features: str = "random",
-        optimizer: Callable | None = None,
-        scheduler: Callable | None = None,
         **kwargs,
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)
@@ -39,7 +40,7 @@ class CoarseStage(Stage):
         if architecture not in ("CoarseNet", "ReferenceUNet"):
             raise ValueError(f"architecture must be CoarseNet or ReferenceUNet, got {architecture!r}")
         self.coarse = NETWORKS[architecture](**dict(net or {}))
-        self.weights = {"l1": 50.0, "fft": 0.0, "style": 1.0, **dict(loss_weights or {})}
+        self.weights = exact_keys(loss_weights, ("l1", "fft", "style"), "loss_weights")
         self.features = build_features(features) if self.weights["style"] else None
         self.psnr, self.ssim = image_metrics()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import lightning as L
 import torch
@@ -12,10 +11,16 @@ from torch import nn
 from ..models.checkpoint import CHECKPOINT_KEY, network_spec
 
 
-def make_optimizer(factory: Callable | None, params, lr: float | None = None) -> torch.optim.Optimizer:
-    """An optimiser from a config partial (``_partial_: true``); Adam(lr=1e-4, betas=(0.5, 0.999)) by default."""
-    factory = factory or partial(torch.optim.Adam, lr=1e-4, betas=(0.5, 0.999))
-    return factory(params, lr=lr) if lr is not None else factory(params)
+def exact_keys(given: Mapping, keys: tuple[str, ...], what: str) -> dict:
+    """``given`` as a dict, checked to hold exactly ``keys``: the stage configs state every value
+    (``model.module.<what>``), so a missing or misspelt key is an error, never a silent default."""
+    missing, unknown = [k for k in keys if k not in given], sorted(set(given) - set(keys))
+    if missing or unknown:
+        raise ValueError(
+            f"{what} must give exactly {', '.join(keys)} (missing: {', '.join(missing) or 'none'}; "
+            f"unknown: {', '.join(unknown) or 'none'})"
+        )
+    return {k: given[k] for k in keys}
 
 
 def make_scheduler(factory: Callable | None, optimizer: torch.optim.Optimizer) -> dict | None:
@@ -31,15 +36,19 @@ def freeze(net: nn.Module) -> nn.Module:
 
 class Stage(L.LightningModule):
     """Base of the training stages: the networks of :meth:`named_networks` are saved with their specs
-    (by default the attributes named in :attr:`network_names`); networks in :attr:`frozen` keep eval mode."""
+    (by default the attributes named in :attr:`network_names`); networks in :attr:`frozen` keep eval mode.
+
+    ``optimizer`` and ``scheduler`` are the config's partials (``_partial_: true``; no scheduler is
+    ``None``): like the loss weights, they have one home, the stage's YAML under ``conf/model/``.
+    """
 
     network_names: tuple[str, ...] = ()
     frozen: tuple[nn.Module, ...] = ()
 
     def __init__(
         self,
-        optimizer: Callable | None = None,
-        scheduler: Callable | None = None,
+        optimizer: Callable,
+        scheduler: Callable | None,
         channels_last: bool = False,
     ) -> None:
         super().__init__()
@@ -78,7 +87,7 @@ class Stage(L.LightningModule):
     def configure_optimizers(self):
         """One optimiser (and scheduler) over the stage's single trained network."""
         ((net, _),) = self.named_networks().values()
-        optimizer = make_optimizer(self.optimizer_factory, net.parameters())
+        optimizer = self.optimizer_factory(net.parameters())
         scheduler = make_scheduler(self.scheduler_factory, optimizer)
         return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
 

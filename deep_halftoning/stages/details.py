@@ -15,24 +15,21 @@ from ..models.checkpoint import load_network
 from ..models.losses import GAN_LOSSES, balanced_bce, fft_l1, style_loss
 from ..models.pipeline import DescreeningPipeline
 from .coarse import image_metrics
-from .common import Stage, colour_segmentation, freeze, make_optimizer, make_scheduler
+from .common import Stage, colour_segmentation, exact_keys, freeze, make_scheduler
 
 #: The networks DetailsNet builds on, trained by earlier stages.
 UPSTREAM = ("coarse", "edge", "object")
 #: What a discriminator can be shown with the image it judges (``output``: the clean or descreened image).
 DISCRIMINATOR_INPUTS = ("output", "halftone", "coarse", "edges", "objects")
-#: The paper's pair: D1 judges the image alone, D2 the image with its halftone and object maps.
-PAPER_ADVERSARIAL = {
-    "loss": "lsgan",
-    "discriminators": {"d_image": ["output"], "d_cond": ["halftone", "output", "objects"]},
-}
+#: The terms of the generator's loss (``loss_weights``) and the upstream networks' own ones (``aux_weights``).
+LOSS_TERMS = ("l1", "fft", "edge", "style", "adv")
 
 
 class DetailsStage(Stage):
     """Trains DetailsNet adversarially on top of CoarseNet, EdgeNet and (optionally) ObjectNet.
 
-    Manual optimisation: each discriminator of ``adversarial.discriminators`` (by default the
-    paper's D1, the image alone, and D2, the image with its halftone and object maps; object maps
+    Manual optimisation: each discriminator of ``adversarial.discriminators`` (in ``model=details``
+    the paper's D1, the image alone, and D2, the image with its halftone and object maps; object maps
     only where ObjectNet is used) takes a step of ``adversarial.loss`` (``lsgan``, ``hinge`` or
     ``bce``) with its own ``d_optimizer``, then the generator takes one on ``l1 * L1 + fft *
     L1(|FFT|) + edge * BCE(EdgeNet(output), edges) + style * local Gram + adv * GAN``; with
@@ -44,24 +41,25 @@ class DetailsStage(Stage):
 
     def __init__(
         self,
+        *,
+        adversarial: Mapping,
+        loss_weights: Mapping[str, float],
+        aux_weights: Mapping[str, float],
+        upstream_lr: Mapping[str, float | None],
+        optimizer: Callable,
+        d_optimizer: Callable,
+        scheduler: Callable | None,
         coarse: Mapping | None = None,
         edge: Mapping | None = None,
         object: Mapping | None = None,  # noqa: A002 - the network's one name, as in configs and checkpoints
         details: Mapping | None = None,
         discriminator: Mapping | None = None,
-        adversarial: Mapping | None = None,
         checkpoints: Mapping[str, str | None] | None = None,
         use_edges: bool = True,
         use_objects: bool = False,
-        upstream_lr: Mapping[str, float | None] | None = None,
-        loss_weights: Mapping[str, float] | None = None,
-        aux_weights: Mapping[str, float] | None = None,
         features: str = "random",
         style_patch: int = 16,
         gradient_clip: float | None = 10.0,
-        optimizer: Callable | None = None,
-        d_optimizer: Callable | None = None,
-        scheduler: Callable | None = None,
         **kwargs,
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)
@@ -72,13 +70,11 @@ class DetailsStage(Stage):
         self.pipeline = DescreeningPipeline.build(
             coarse, edge, object, details, use_edges=use_edges, use_objects=use_objects
         )
-        adversarial = dict(adversarial or PAPER_ADVERSARIAL)
-        if adversarial.get("loss") not in GAN_LOSSES:
-            raise ValueError(
-                f"adversarial.loss must be one of {', '.join(GAN_LOSSES)}, got {adversarial.get('loss')!r}"
-            )
+        adversarial = exact_keys(adversarial, ("loss", "discriminators"), "adversarial")
+        if adversarial["loss"] not in GAN_LOSSES:
+            raise ValueError(f"adversarial.loss must be one of {', '.join(GAN_LOSSES)}, got {adversarial['loss']!r}")
         self.d_loss, self.g_loss = GAN_LOSSES[adversarial["loss"]]
-        self.discriminator_inputs = self._discriminator_inputs(dict(adversarial.get("discriminators") or {}))
+        self.discriminator_inputs = self._discriminator_inputs(dict(adversarial["discriminators"] or {}))
         channels = {
             "output": 3,
             "halftone": 3,
@@ -92,9 +88,9 @@ class DetailsStage(Stage):
                 for name, inputs in self.discriminator_inputs.items()
             }
         )
-        self.weights = {"l1": 100.0, "fft": 0.0, "edge": 0.1, "style": 0.5, "adv": 1.0, **dict(loss_weights or {})}
-        self.aux_weights = {"coarse": 0.0, "edge": 0.0, "object": 0.0, **dict(aux_weights or {})}
-        self.upstream_lr = {"coarse": None, "edge": None, "object": None, **dict(upstream_lr or {})}
+        self.weights = exact_keys(loss_weights, LOSS_TERMS, "loss_weights")
+        self.aux_weights = exact_keys(aux_weights, UPSTREAM, "aux_weights")
+        self.upstream_lr = exact_keys(upstream_lr, UPSTREAM, "upstream_lr")
         self.features = build_features(features) if self.weights["style"] else None
         self.style_patch, self.gradient_clip = style_patch, gradient_clip
         self._load_upstream(dict(checkpoints or {}))
@@ -249,27 +245,13 @@ class DetailsStage(Stage):
         for name in UPSTREAM:
             if self.upstream_lr[name] is not None and name in networks:
                 groups.append({"params": networks[name].parameters(), "lr": self.upstream_lr[name]})
-        g_opt = make_optimizer(self.optimizer_factory, groups)
-        d_factory = self.d_optimizer_factory or self.optimizer_factory
-        optimizers = [g_opt, *(make_optimizer(d_factory, d.parameters()) for d in self.discriminators.values())]
+        g_opt = self.optimizer_factory(groups)
+        optimizers = [g_opt, *(self.d_optimizer_factory(d.parameters()) for d in self.discriminators.values())]
         schedulers = [s for s in (make_scheduler(self.scheduler_factory, o) for o in optimizers) if s]
         return optimizers, schedulers
 
 
 class JointStage(DetailsStage):
-    """Fine-tunes the whole pipeline end to end after stage-wise training.
-
-    Defaults: every upstream network trains with its own (smaller) learning rate and
-    keeps its own stage loss as an auxiliary term; any of them can be frozen by
-    setting its ``upstream_lr`` to ``None``.
-    """
-
-    def __init__(
-        self,
-        upstream_lr: Mapping[str, float | None] | None = None,
-        aux_weights: Mapping[str, float] | None = None,
-        **kwargs,
-    ) -> None:
-        lrs = {"coarse": 1e-5, "edge": 1e-5, "object": 1e-5, **dict(upstream_lr or {})}
-        aux = {"coarse": 50.0, "edge": 1.0, "object": 1.0, **dict(aux_weights or {})}
-        super().__init__(upstream_lr=lrs, aux_weights=aux, **kwargs)
+    """Fine-tunes the whole pipeline end to end after stage-wise training (``model=joint``: every
+    upstream network trains with its own smaller ``upstream_lr`` and keeps its stage loss as an
+    ``aux_weights`` term; an ``upstream_lr`` of ``None`` freezes that network)."""

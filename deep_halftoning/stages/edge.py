@@ -17,9 +17,10 @@ class EdgeStage(Stage):
 
     def __init__(
         self,
+        *,
+        optimizer: Callable,
+        scheduler: Callable | None,
         net: Mapping | None = None,
-        optimizer: Callable | None = None,
-        scheduler: Callable | None = None,
         **kwargs,
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)

@@ -18,11 +18,12 @@ class ObjectStage(Stage):
 
     def __init__(
         self,
+        *,
+        optimizer: Callable,
+        scheduler: Callable | None,
+        aux_weight: float,
         net: Mapping | None = None,
-        aux_weight: float = 0.4,
         ignore_index: int = IGNORE_INDEX,
-        optimizer: Callable | None = None,
-        scheduler: Callable | None = None,
         **kwargs,
     ) -> None:
         super().__init__(optimizer, scheduler, **kwargs)

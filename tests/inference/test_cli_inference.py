@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from stage_configs import configured_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
 from deep_halftoning.io import read_image, write_image
-from deep_halftoning.stages import CoarseStage
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_descreen_batch_skips_bad_files_and_reports(tmp_path, screened, capsys):
 
 
 def test_descreen_with_a_checkpoint(tmp_path, screened):
-    stage = CoarseStage(net={"width": 8, "depth": 3})
+    stage = configured_stage("coarse", net={"width": 8, "depth": 3})
     checkpoint = {"state_dict": stage.state_dict()}
     stage.on_save_checkpoint(checkpoint)
     torch.save(checkpoint, tmp_path / "coarse.ckpt")

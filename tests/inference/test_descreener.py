@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from stage_configs import configured_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline
 from deep_halftoning.inference.tiling import blend_window, tile_starts, tiled_apply
-from deep_halftoning.stages import CoarseStage, DetailsStage
 
 LITE = {
     "coarse": {"width": 8, "depth": 3},
@@ -25,8 +25,8 @@ def _save(stage, path):
 def details_checkpoint(tmp_path):
     torch.manual_seed(0)
     with pytest.warns(UserWarning, match="random weights"):
-        stage = DetailsStage(
-            **LITE, use_objects=True, object={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
+        stage = configured_stage(
+            "details", **LITE, use_objects=True, object={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
         )
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
     return _save(stage, tmp_path / "details.ckpt")
@@ -56,7 +56,7 @@ def test_tiled_inference_matches_whole_image(details_checkpoint):
 
 def test_grey_input_and_coarse_only_checkpoints(tmp_path):
     torch.manual_seed(0)
-    path = _save(CoarseStage(net={"width": 8, "depth": 3}), tmp_path / "coarse.ckpt")
+    path = _save(configured_stage("coarse", net={"width": 8, "depth": 3}), tmp_path / "coarse.ckpt")
     descreener = Descreener.from_checkpoint(path, device="cpu", tile=64, overlap=16)
     assert descreener.pipeline.details is None
     out = descreener(np.random.default_rng(0).random((70, 90), dtype=np.float32))

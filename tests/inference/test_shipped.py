@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from stage_configs import configured_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.data.sources import embedded_records
@@ -25,7 +26,6 @@ from deep_halftoning.inference import (
 )
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import read_image, write_image
-from deep_halftoning.stages import DetailsStage
 
 HALFTONES = ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan")
 
@@ -143,7 +143,9 @@ def test_packing_keeps_the_inference_networks_in_half_precision(tmp_path):
     torch.manual_seed(0)
     small = {"width": 8, "depth": 3}
     with pytest.warns(UserWarning, match="random weights"):
-        stage = DetailsStage(coarse=small, edge={"width": 8, "layers": 2}, details={"width": 8, "blocks": 1})
+        stage = configured_stage(
+            "details", coarse=small, edge={"width": 8, "layers": 2}, details={"width": 8, "blocks": 1}
+        )
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)
     checkpoint = {"state_dict": stage.state_dict(), "global_step": 7}
     stage.on_save_checkpoint(checkpoint)
