@@ -165,8 +165,11 @@ def train(cfg: DictConfig) -> float | None:
         datamodule = instantiate(cfg.data, _convert_="all")
         datamodule.setup("fit")  # a missing folder or bad file fails here, before any training
     except (FileNotFoundError, ValueError, InstantiationException) as err:
-        raise _data_error(err.__cause__ or err) from None
-    model = instantiate(cfg.model.module, _convert_="all")
+        raise _setup_error(err.__cause__ or err) from None
+    try:
+        model = instantiate(cfg.model.module, _convert_="all")
+    except InstantiationException as err:  # a missing, unknown or refused stage setting, or upstream network
+        raise _setup_error(err.__cause__ or err, "model.module: ") from None
     loggers = _loggers(cfg)
     trainer = instantiate(cfg.trainer, callbacks=_callbacks(cfg, bool(loggers)), logger=loggers or False)
     for logger in loggers:
@@ -272,10 +275,10 @@ class TrainingSetupError(Exception):
     """A problem with the training data or config, told in one line naming the key to set."""
 
 
-def _data_error(err: Exception) -> TrainingSetupError:
-    """``err`` from building or setting up the data, in one line (the data module names the key to set)."""
+def _setup_error(err: Exception, prefix: str = "") -> TrainingSetupError:
+    """``err`` from building the data or the stage, in one line (the messages name the key to set)."""
     message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return TrainingSetupError(message)
+    return TrainingSetupError(prefix + message)
 
 
 def _check_sources(cfg: DictConfig) -> None:

@@ -85,6 +85,10 @@ def test_unknown_keys_and_bad_values_fail_naming_them(tmp_path):
             "data.train_source.path=/no/such/photos",
             "data.val_source.path=/no/such/photos",
         )
+    with pytest.raises(
+        TrainingSetupError, match=r"^model.module: loss_weights must give exactly l1, fft, style .*unknown: l2"
+    ):
+        run_stage(tmp_path, "coarse", "debug=fdr", "+model.module.loss_weights.l2=1.0")
 
 
 def test_stage_wise_recipe_chains_checkpoints(tmp_path):

@@ -21,7 +21,7 @@ from .common import Stage, colour_segmentation, exact_keys, freeze, make_schedul
 UPSTREAM = ("coarse", "edge", "object")
 #: What a discriminator can be shown with the image it judges (``output``: the clean or descreened image).
 DISCRIMINATOR_INPUTS = ("output", "halftone", "coarse", "edges", "objects")
-#: The terms of the generator's loss (``loss_weights``) and the upstream networks' own ones (``aux_weights``).
+#: The terms of the generator's loss, each weighed by ``loss_weights``.
 LOSS_TERMS = ("l1", "fft", "edge", "style", "adv")
 
 
