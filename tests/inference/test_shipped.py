@@ -27,7 +27,8 @@ from deep_halftoning.inference import (
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import read_image, write_image
 
-HALFTONES = ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan")
+#: The rows of the evaluation behind the manifest's metrics (experiments/evaluate.py).
+HALFTONES = ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan")
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -50,16 +51,19 @@ def test_manifest_lists_intact_small_checkpoints():
         assert set(entry["metrics"]) == set(HALFTONES)
         assert all(stage["steps"] > 0 for stage in entry["stages"].values())
         assert all((SHIPPED_DIR / stage["config"]).is_file() for stage in entry["stages"].values())
-    assert manifest["data"]["train"] and manifest["data"]["validation"]
+    train, evaluation = manifest["data"]["train"], manifest["data"]["evaluation"]
+    assert train and len(evaluation) >= 16 and not set(train) & set(evaluation)  # held-out: never trained on
 
 
 #: Two held-out crops (chelsea, coffee: validation photos, never trained on by a shipped recipe).
 HELD_OUT_CROPS = ((0, (slice(80, 240), slice(140, 332))), (1, (slice(100, 260), slice(150, 342))))
 SCAN = ScanSettings(blur_sigma=0.6, paper_strength=0.015, noise_sigma=0.01, rotation=0.0, jpeg_quality=90)
-#: Mean dB over the best classical filter (Gaussian, median or FFT, whichever is best on that crop) that
-#: each shipped variant must clear on the crops, and on every crop it must beat that filter. The shipped
-#: model measured +2.1 / +2.1 dB (Floyd-Steinberg) and +1.4 / +1.3 dB (AM) for fidelity / perceptual.
-MARGINS = {"floyd-steinberg": 1.5, "am-cmyk+scan": 1.0}
+#: (mean, least) dB over the best classical filter (Gaussian, median or FFT, whichever is best on that
+#: crop) that each shipped variant must clear on the crops. The shipped model (fidelity / perceptual)
+#: measured +2.74 / +2.73 dB mean, +1.39 / +1.40 least (Floyd-Steinberg) and +1.62 / +1.55, +0.88 / +0.81
+#: (AM); the model it replaced (trained on 12 of the held-out photos) +2.12 / +2.07, +1.05 / +0.88 and
+#: +1.42 / +1.27, +0.45 / +0.30, so it would fail every one of these margins.
+MARGINS = {"floyd-steinberg": (2.4, 1.2), "am-cmyk+scan": (1.45, 0.6)}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +100,8 @@ def test_shipped_descreener_beats_the_best_classical_filter(crops, descreened, v
         assert model.shape == crop.shape
         best = max(_psnr(descreen_baseline(screened, name), crop) for name in BASELINES)
         gains.append(_psnr(model, crop) - best)
-    assert min(gains) > 0 and np.mean(gains) > MARGINS[family], gains
+    mean, least = MARGINS[family]
+    assert np.mean(gains) > mean and min(gains) > least, gains
 
 
 def test_the_two_shipped_variants_differ(descreened):
