@@ -6,7 +6,8 @@ fine-tuning with the adversarial term) as fp16 inference checkpoints, copies the
 stages behind each (from the stage graph) beside them, evaluates the packed files with
 ``experiments/evaluate.py`` on the held-out photos (never trained on), next to the classical
 baselines and the reference U-Net (``release/reference``, when trained), and writes ``manifest.json``
-(recipe, data, steps, metrics, sha256), ``experiments/results/descreening.md`` and the comparison figure.
+(recipe, data, steps, metrics, sha256), the per-photo scores (``<stages>/evaluation/results.json``),
+``experiments/results/descreening.md`` and the comparison figure.
 
     python experiments/ship_descreener.py --stages outputs/release
 """
@@ -31,7 +32,15 @@ from deep_halftoning.io import write_text
 from deep_halftoning.stage_graph import ancestors, recipe_graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import HALFTONES, evaluate, model_column, model_methods, results_table, shipped_models  # noqa: E402
+from evaluate import (  # noqa: E402
+    HALFTONES,
+    evaluate,
+    model_column,
+    model_methods,
+    results_table,
+    shipped_models,
+    summary_json,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: variant -> the release stage whose last checkpoint ships
@@ -138,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in others} for h in halftones
     }
     write_text(out / MANIFEST, json.dumps(manifest, indent=1))
+    records, gains = summary_json(scores, halftones, ["halftone", *methods])  # per-photo values, for paired studies
+    summary = {"images": [str(i) for i in images], "scores": records, "gains": gains}
+    write_text(args.stages / "evaluation" / "results.json", json.dumps(summary, indent=1))
     table = results_table(scores, halftones, ["halftone", *methods])
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"

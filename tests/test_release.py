@@ -52,6 +52,9 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     assert any("a.png" in path for path in manifest["data"]["train"])
     assert (out / "configs" / "joint.yaml").is_file() and (results / "descreening.png").is_file()
     assert "| floyd-steinberg |" in (results / "descreening.md").read_text()
+    scores = json.loads((tmp_path / "outputs" / "evaluation" / "results.json").read_text())["scores"]
+    photos = len(manifest["data"]["evaluation"])
+    assert {(s["method"], len(s["psnr_per_photo"])) for s in scores} >= {("model", photos), ("reference", photos)}
     text = readme.read_text()  # the README's results block is the generated table, the rest untouched
     assert "old numbers" not in text and "| am-xgen+scan |" in text
     assert text.startswith("# Title\n\n<!-- results:begin -->\n") and text.endswith("<!-- results:end -->\n\n## Next\n")
