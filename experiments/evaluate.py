@@ -249,11 +249,14 @@ def range_table(scores: Scores, halftones: list[str], columns: list[str], metric
     return "\n".join(lines)
 
 
-def results_table(scores: Scores, halftones: list[str], columns: list[str]) -> str:
-    """The PSNR and the SSIM :func:`metric_table`, each under a one-line heading."""
+def results_table(
+    scores: Scores, halftones: list[str], columns: list[str], metrics: tuple[str, ...] = tuple(METRICS)
+) -> str:
+    """The :func:`metric_table` of each of ``metrics`` (PSNR and SSIM), each under a one-line heading."""
     n = len(next(iter(scores.values())).psnr_per_photo) if scores else 0
     parts = []
-    for metric, (heading, _) in METRICS.items():
+    for metric in metrics:
+        heading = METRICS[metric][0]
         parts.append(
             f"{heading}: mean over {n} photo(s) ± half-width of its 95 % t-interval; gain: paired per-photo "
             "difference from the row's best classical baseline, mean ± 95 % half-width.\n\n"

@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_text(args.results / "descreening.md", text)
     if args.readme.is_file():
-        write_text(args.readme, readme_with_results(args.readme.read_text(), table, len(images), args.max_side))
+        psnr = results_table(scores, halftones, ["halftone", *methods], metrics=("psnr",))  # SSIM: descreening.md
+        write_text(args.readme, readme_with_results(args.readme.read_text(), psnr, len(images), args.max_side))
     print(table)
     print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")
     return 0
