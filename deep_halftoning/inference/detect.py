@@ -250,7 +250,7 @@ class _Terms:
         frequency = float(np.hypot(*vector))
         d = self.points - vector
         d -= self.period[:, None] * np.round(d / self.period[:, None])
-        near = np.hypot(d[:, 0], d[:, 1]) < tolerance
+        near = _short(d, tolerance)
         share = np.where(self.period < 1.0, alias_share, parent_share)
         strong_parents = power * share <= self.parent
         explained = (weak & (power < self.limit)) | (free & strong_parents & (frequency < self.free_below))
@@ -258,14 +258,10 @@ class _Terms:
             return True
         # harmonics: vector = m u + k u' (+ an alias of the pixel grid) on some screen's lattice
         for u, p in zip(self.vectors, self.powers, strict=True):
-            basis = np.array([u, _quarter_turn(u)]).T
-            target = vector - _ALIASES
-            mk = np.round(np.linalg.solve(basis, target.T)).T
-            error = np.hypot(*(mk @ basis.T - target).T)
-            order = (mk**2).sum(axis=1)
+            order = _harmonic_orders(vector - _ALIASES, u, tolerance)
             # aliased (shifted by the pixel grid) only for low orders: higher ones are too faint to fold back
             low = order <= MAX_FREE_ORDER
-            hit = (error < tolerance) & (order > 1) & (low | (_ALIASES == 0).all(axis=1) & (order <= MAX_ORDER))
+            hit = (order > 1) & (low | (_ALIASES == 0).all(axis=1) & (order <= MAX_ORDER))
             if not hit.any():
                 continue
             if weak and power < HARMONIC_SHARE * p or free and power * parent_share <= p and (hit & low).any():
@@ -284,11 +280,17 @@ def _same_lattice(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return bool(_short(turns - a, tolerance).any())
 
 
-def _harmonic_order(high: np.ndarray, low: np.ndarray, tolerance: float) -> int:
-    """``m**2 + k**2`` when ``high = m u + k u'`` on the lattice of ``low`` (``u``), else 0."""
+def _harmonic_orders(highs: np.ndarray, low: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per row ``high`` of ``highs``, ``m**2 + k**2`` when ``high = m u + k u'`` (within ``tolerance``) on
+    the lattice of ``low`` (``u``), else 0."""
     basis = np.array([low, _quarter_turn(low)]).T
-    mk = np.round(np.linalg.solve(basis, high))
-    return int(mk @ mk) if np.hypot(*(basis @ mk - high)) < tolerance else 0
+    mk = np.round(np.linalg.solve(basis, highs.T)).T
+    return np.where(_short(mk @ basis.T - highs, tolerance), (mk**2).sum(axis=1), 0.0)
+
+
+def _harmonic_order(high: np.ndarray, low: np.ndarray, tolerance: float) -> int:
+    """:func:`_harmonic_orders` of the one vector ``high``."""
+    return int(_harmonic_orders(high[None], low, tolerance)[0])
 
 
 def _on_pixel_grid(vector: np.ndarray, tolerance: float) -> bool:
