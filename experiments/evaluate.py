@@ -367,6 +367,24 @@ def summary_json(scores: Scores, halftones: list[str], columns: list[str]) -> tu
     return records, gains
 
 
+def results_json(
+    scores: Scores, images: Sequence[Path], halftones: list[str], columns: list[str], seconds: dict | None = None
+) -> dict:
+    """What ``results.json`` holds: the photos, rows and columns, :func:`summary_json`'s records and gains
+    (with every per-photo value, for paired comparisons) and, when timed, the seconds spent."""
+    records, gains = summary_json(scores, halftones, columns)
+    summary = {
+        "images": [str(i) for i in images],
+        "photos": photo_names(images),
+        "halftones": halftones,
+        "methods": columns,
+        "confidence": CONFIDENCE,
+        "scores": records,
+        "gains": gains,
+    }
+    return summary if seconds is None else summary | {"seconds": seconds}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -421,17 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "results.md",
         f"# Descreening evaluation\n\n{legend}\n\n{notes}\n\n{table}\n\nPSNR (dB), per-photo min – max:\n\n{ranges}\n",
     )
-    records_json, gains = summary_json(scores, args.halftones, columns)
-    summary = {
-        "images": [str(i) for i in images],
-        "photos": photo_names(images),
-        "halftones": args.halftones,
-        "methods": columns,
-        "confidence": CONFIDENCE,
-        "scores": records_json,
-        "gains": gains,
-        "seconds": seconds,
-    }
+    summary = results_json(scores, images, args.halftones, columns, seconds)
     write_text(args.out / "results.json", json.dumps(summary, indent=1))
     print(table)
     order = sorted((k for k in seconds if k != "total"), key=lambda k: (not k.startswith("make "), k))

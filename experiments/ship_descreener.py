@@ -37,9 +37,9 @@ from evaluate import (  # noqa: E402
     evaluate,
     model_column,
     model_methods,
+    results_json,
     results_table,
     shipped_models,
-    summary_json,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         h: {m: {"psnr": scores[(h, m)][0], "ssim": scores[(h, m)][1]} for m in others} for h in halftones
     }
     write_text(out / MANIFEST, json.dumps(manifest, indent=1))
-    records, gains = summary_json(scores, halftones, ["halftone", *methods])  # per-photo values, for paired studies
-    summary = {"images": [str(i) for i in images], "scores": records, "gains": gains}
+    columns = ["halftone", *methods]
+    summary = results_json(scores, images, halftones, columns)  # per-photo values, for paired studies
     write_text(args.stages / "evaluation" / "results.json", json.dumps(summary, indent=1))
-    table = results_table(scores, halftones, ["halftone", *methods])
+    table = results_table(scores, halftones, columns)
     text = (
         "# Descreening: shipped model vs classical baselines\n\n"
         f"Mean PSNR (dB) and SSIM ± 95 % interval over {len(images)} held-out photos (never trained on), "
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_text(args.results / "descreening.md", text)
     if args.readme.is_file():
-        psnr = results_table(scores, halftones, ["halftone", *methods], metrics=("psnr",))  # SSIM: descreening.md
+        psnr = results_table(scores, halftones, columns, metrics=("psnr",))  # SSIM: descreening.md
         write_text(args.readme, readme_with_results(args.readme.read_text(), psnr, len(images), args.max_side))
     print(table)
     print(f"packed {', '.join(manifest['variants'])} into {out} ({total / 1e6:.1f} MB); wrote {args.results}")
