@@ -171,3 +171,37 @@ def test_tables_show_intervals_best_classical_and_paired_gain():
     table = metric_table(scores, ["bayer-8"], ["halftone", "model", "gaussian", "median"])
     assert "| halftone | halftone | model | gaussian | median | best classical | gain model |" in table
     assert "**33.00 ± 4.97**" in table and "| gaussian | +2.00 ± 2.48 |" in table
+
+
+def test_colour_fit_undoes_an_affine_colour_map(rng):
+    import tone_ceiling
+
+    photo = rng.random((24, 32, 3), dtype=np.float32) * 0.6 + 0.2
+    matrix = np.array([[0.9, 0.05, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.7]], np.float32)
+    tinted = photo @ matrix + np.float32(0.05)
+    assert np.abs(tone_ceiling.colour_fit(tinted, photo) - photo).max() < 1e-4
+
+
+def test_tone_ceiling_separates_tone_from_screen(tmp_path, rng):
+    """A print whose tone is right gets a high low-pass score; a darkened one a low one that the colour fit
+    gives back; the table names every row asked for."""
+    import tone_ceiling
+    from conftest import save_photo
+
+    import cv2
+
+    photo = cv2.resize(rng.random((4, 4, 3), dtype=np.float32), (64, 64), interpolation=cv2.INTER_LINEAR) * 0.8 + 0.1
+    screened = (rng.random(photo.shape) < photo).astype(np.float32)
+    right = tone_ceiling.row_scores(photo, screened, sigma=3.0)
+    dark = tone_ceiling.row_scores(photo, screened * 0.8, sigma=3.0)
+    assert right["low-pass error"] > dark["low-pass error"] + 6
+    assert dark["gaussian + colour fit"] > dark["gaussian"] + 3
+    assert right["print's tone, clean detail"] > right["gaussian"]
+    for name in ("a.png", "b.png"):
+        save_photo(tmp_path / "photos" / name, rng, (64, 80))
+    out = tmp_path / "ceiling.md"
+    code = tone_ceiling.main(
+        ["--images", str(tmp_path / "photos"), "--halftones", "floyd-steinberg", "bayer-8", "--out", str(out)]
+    )
+    table = out.read_text()
+    assert code == 0 and "| floyd-steinberg |" in table and "| bayer-8 |" in table and "2 photos" in table
