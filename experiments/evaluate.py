@@ -307,6 +307,26 @@ def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int) -
     return methods
 
 
+def routed_methods(routes: dict[str, dict[str, Path]], device: str | None, tile: int) -> dict:
+    """Specialists routed by :func:`analyse`: for each column, ``{kind: checkpoint}``; an image is descreened by
+    the checkpoint of its analysed ``kind`` (``am``, ``dispersed``), or by the first one for other kinds."""
+    methods = {}
+    for name, checkpoints in routes.items():
+        by_kind = model_methods(checkpoints, device, tile)
+        fallback = next(iter(by_kind.values()))
+        methods[name] = lambda image, analysis, k=by_kind, f=fallback: k.get(analysis.kind, f)(image, analysis)
+    return methods
+
+
+def parse_route(item: str) -> tuple[str, dict[str, Path]]:
+    """``NAME=KIND:CKPT,KIND:CKPT`` as ``(NAME, {KIND: CKPT})``."""
+    name, _, spec = item.partition("=")
+    pairs = [part.partition(":") for part in spec.split(",")]
+    if not name or not pairs or any(not kind or not path for kind, _, path in pairs):
+        raise SystemExit(f"--routed wants NAME=KIND:CKPT,KIND:CKPT, got {item!r}")
+    return name, {kind: Path(path) for kind, _, path in pairs}
+
+
 def shipped_models(directory: Path = SHIPPED_DIR) -> dict[str, Path]:
     """The shipped descreeners in ``directory`` (``model``: fidelity, ``model-perceptual``), where present."""
     try:
@@ -399,6 +419,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a checkpoint to evaluate as column NAME (repeatable); default: the shipped descreeners",
     )
     parser.add_argument(
+        "--routed",
+        action="append",
+        default=[],
+        metavar="NAME=KIND:CKPT,KIND:CKPT",
+        help="specialists routed by the analysed halftone kind (am, dispersed) as column NAME (repeatable)",
+    )
+    parser.add_argument(
         "--no-shipped", action="store_true", help="without --model/--checkpoint: evaluate the baselines only"
     )
     parser.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=list(BASELINES))
@@ -417,10 +444,12 @@ def main(argv: list[str] | None = None) -> int:
     models = dict(item.split("=", 1) for item in args.model)
     if args.checkpoint:
         models["model"] = args.checkpoint
-    models = {name: Path(path) for name, path in models.items()} or ({} if args.no_shipped else shipped_models())
-    if not models:
+    routes = dict(map(parse_route, args.routed))
+    models = {name: Path(path) for name, path in models.items()}
+    models = models or ({} if args.no_shipped or routes else shipped_models())
+    if not models and not routes:
         print("no model given and none shipped: evaluating the baselines only", file=sys.stderr)
-    methods = model_methods(models, args.device, args.tile)
+    methods = model_methods(models, args.device, args.tile) | routed_methods(routes, args.device, args.tile)
     for name in args.baselines:
         methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
     seconds: dict[str, float] = {}

@@ -185,10 +185,9 @@ def test_colour_fit_undoes_an_affine_colour_map(rng):
 def test_tone_ceiling_separates_tone_from_screen(tmp_path, rng):
     """A print whose tone is right gets a high low-pass score; a darkened one a low one that the colour fit
     gives back; the table names every row asked for."""
+    import cv2
     import tone_ceiling
     from conftest import save_photo
-
-    import cv2
 
     photo = cv2.resize(rng.random((4, 4, 3), dtype=np.float32), (64, 64), interpolation=cv2.INTER_LINEAR) * 0.8 + 0.1
     screened = (rng.random(photo.shape) < photo).astype(np.float32)
@@ -205,3 +204,22 @@ def test_tone_ceiling_separates_tone_from_screen(tmp_path, rng):
     )
     table = out.read_text()
     assert code == 0 and "| floyd-steinberg |" in table and "| bayer-8 |" in table and "2 photos" in table
+
+
+def test_routed_specialists_follow_the_analysed_kind(monkeypatch):
+    from types import SimpleNamespace
+
+    import evaluate
+
+    def fake_methods(checkpoints, device, tile):
+        return {kind: lambda image, analysis, p=path: f"{p}({image})" for kind, path in checkpoints.items()}
+
+    monkeypatch.setattr(evaluate, "model_methods", fake_methods)
+    name, routes = evaluate.parse_route("split=am:am.ckpt,dispersed:ed.ckpt")
+    routed = evaluate.routed_methods({name: routes}, None, 64)["split"]
+    assert routed("x", SimpleNamespace(kind="am")) == "am.ckpt(x)"
+    assert routed("x", SimpleNamespace(kind="dispersed")) == "ed.ckpt(x)"
+    assert routed("x", SimpleNamespace(kind="continuous")) == "am.ckpt(x)"  # the first is the fallback
+    for bad in ("split", "split=am.ckpt", "=am:a.ckpt", "split=am:"):
+        with pytest.raises(SystemExit, match="NAME=KIND:CKPT"):
+            evaluate.parse_route(bad)
