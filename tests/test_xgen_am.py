@@ -223,3 +223,24 @@ def test_routed_specialists_follow_the_analysed_kind(monkeypatch):
     for bad in ("split", "split=am.ckpt", "=am:a.ckpt", "split=am:"):
         with pytest.raises(SystemExit, match="NAME=KIND:CKPT"):
             evaluate.parse_route(bad)
+
+
+def test_paired_differences_between_two_evaluations(tmp_path):
+    import json
+
+    import paired
+
+    def results(path, photos, column, psnr):
+        scores = [{"halftone": "fs", "method": column, "psnr_per_photo": psnr}]
+        path.write_text(json.dumps({"images": photos, "scores": scores}))
+        return path
+
+    a = results(tmp_path / "a.json", ["/x/p1.png", "/x/p2.png", "/x/p3.png"], "new", [30.0, 31.0, 32.5])
+    b = results(tmp_path / "b.json", ["/y/p1.png", "/y/p2.png", "/y/p3.png"], "old", [29.0, 30.0, 31.0])
+    table = paired.paired_table(f"{a}:new", f"{b}:old")
+    assert "| fs | +1.17 ± 0.72 |" in table  # differences 1, 1, 1.5: t(0.975, 2) * 0.289 / sqrt(3)
+    with pytest.raises(SystemExit, match="columns: new"):
+        paired.paired_table(f"{a}:old", f"{b}:old")
+    other = results(tmp_path / "c.json", ["/y/p1.png", "/y/p2.png", "/y/q.png"], "old", [29.0, 30.0, 31.0])
+    with pytest.raises(SystemExit, match="different photos"):
+        paired.paired_table(f"{a}:new", f"{other}:old")
