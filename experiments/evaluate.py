@@ -92,6 +92,22 @@ def make_halftone(clean: np.ndarray, name: str, seed: int) -> np.ndarray:
     return HALFTONES[name](clean, seed)
 
 
+def evaluation_images(folder: Path | None) -> list[Path]:
+    """The photos of ``folder``, or the held-out photos (:func:`holdout_records`) without one; a missing
+    folder or package ends the script with its message."""
+    try:
+        records = folder_records(folder) if folder else holdout_records()
+    except FileNotFoundError as err:
+        raise SystemExit(str(err)) from None
+    return [r.image for r in records]
+
+
+def read_photo(path: Path, max_side: int) -> np.ndarray:
+    """A clean photo as float32 ``H x W x 3`` (grey repeated), shrunk to ``max_side``."""
+    clean = read_image(path, max_side=max_side)
+    return np.repeat(clean[..., None], 3, axis=2) if clean.ndim == 2 else clean
+
+
 def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
 
@@ -165,8 +181,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     panels: dict[str, dict[str, np.ndarray]] = {}
     for index, path in enumerate(tqdm(images, desc="images", unit="image")):
-        clean = read_image(path, max_side=max_side)
-        clean = np.repeat(clean[..., None], 3, axis=2) if clean.ndim == 2 else clean
+        clean = read_photo(path, max_side)
         target = _tensor(clean)
         for h in halftones:
             start = time.perf_counter()
@@ -436,11 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--device", default=None)
     args = parser.parse_args(argv)
-    try:
-        records = folder_records(args.images) if args.images else holdout_records()
-    except FileNotFoundError as err:
-        raise SystemExit(str(err)) from None
-    images = [r.image for r in records]
+    images = evaluation_images(args.images)
     models = dict(item.split("=", 1) for item in args.model)
     if args.checkpoint:
         models["model"] = args.checkpoint

@@ -25,12 +25,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from deep_halftoning.data.sources import folder_records, holdout_records
 from deep_halftoning.inference import analyse, descreen_baseline
-from deep_halftoning.io import read_image, write_text
+from deep_halftoning.io import write_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import HALFTONES, _cell, _psnr, make_halftone, summarise  # noqa: E402
+from evaluate import HALFTONES, _cell, _psnr, evaluation_images, make_halftone, read_photo, summarise  # noqa: E402
 
 COLUMNS = ("gaussian", "gaussian + colour fit", "print's tone, clean detail", "low-pass error")
 
@@ -63,15 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-side", type=int, default=768)
     parser.add_argument("--out", type=Path, default=Path("outputs/tone-ceiling.md"))
     args = parser.parse_args(argv)
-    try:
-        records = folder_records(args.images) if args.images else holdout_records()
-    except FileNotFoundError as err:
-        raise SystemExit(str(err)) from None
-    images = [r.image for r in records]
+    images = evaluation_images(args.images)
     values = {(h, c): [] for h in args.halftones for c in COLUMNS}
     for index, path in enumerate(tqdm(images, desc="images", unit="image")):
-        clean = read_image(path, max_side=args.max_side)
-        clean = np.repeat(clean[..., None], 3, axis=2) if clean.ndim == 2 else clean
+        clean = read_photo(path, args.max_side)
         for h in args.halftones:
             for column, value in row_scores(clean, make_halftone(clean, h, seed=index), args.sigma).items():
                 values[(h, column)].append(value)
