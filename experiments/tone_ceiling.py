@@ -74,7 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     for h in args.halftones:
         lines.append(f"| {h} | " + " | ".join(_cell(summarise(values[(h, c)]), 2) for c in COLUMNS) + " |")
     table = "\n".join(lines)
-    write_text(args.out, f"PSNR (dB), mean ± 95 % interval; low-pass: Gaussian of {args.sigma:g} px.\n\n{table}\n")
+    legend = (
+        f"PSNR (dB) against the clean photo, mean ± 95 % interval, {len(images)} photos shrunk to {args.max_side} px; "
+        f"low-pass: Gaussian of {args.sigma:g} px. Written by `python experiments/tone_ceiling.py`: the columns are "
+        "explained in its docstring and in [held-out-study.md](held-out-study.md)."
+    )
+    write_text(args.out, f"# Tone and colour ceiling of each row\n\n{legend}\n\n{table}\n")
     print(table)
     return 0
 
