@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import _cell, photo_names, summarise  # noqa: E402
+from evaluate import METRICS, _cell, photo_names, summarise  # noqa: E402
 
 
 def column_scores(spec: str, metric: str) -> tuple[list[str], dict[str, list[float]]]:
@@ -42,7 +42,7 @@ def paired_table(a: str, b: str, metric: str = "psnr") -> str:
     lines = [f"A = {a}, B = {b}", "", f"| halftone ({len(photos_a)} photos) | A − B |", "|---|---:|"]
     for halftone in (h for h in rows_a if h in rows_b):
         diffs = [x - y for x, y in zip(rows_a[halftone], rows_b[halftone], strict=True)]
-        lines.append(f"| {halftone} | {_cell(summarise(diffs), 2 if metric == 'psnr' else 3, signed=True)} |")
+        lines.append(f"| {halftone} | {_cell(summarise(diffs), METRICS[metric][1], signed=True)} |")
     return "\n".join(lines)
 
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", help="RESULTS.json:COLUMN")
     parser.add_argument("b", help="RESULTS.json:COLUMN")
-    parser.add_argument("--metric", choices=["psnr", "ssim"], default="psnr")
+    parser.add_argument("--metric", choices=list(METRICS), default="psnr")
     args = parser.parse_args(argv)
     print(paired_table(args.a, args.b, args.metric))
     return 0

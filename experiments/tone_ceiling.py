@@ -46,12 +46,10 @@ def row_scores(clean: np.ndarray, screened: np.ndarray, sigma: float) -> dict[st
     """The four PSNRs of :data:`COLUMNS` for one photo and its halftone."""
     gaussian = np.clip(descreen_baseline(screened, "gaussian", analyse(screened)), 0.0, 1.0)
 
-    def low(x: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(x, (0, 0), sigma)
-
-    tone_kept = np.clip(clean + low(screened) - low(clean), 0.0, 1.0)
+    low_screened, low_clean = (cv2.GaussianBlur(x, (0, 0), sigma) for x in (screened, clean))
+    tone_kept = np.clip(clean + low_screened - low_clean, 0.0, 1.0)
     values = (gaussian, colour_fit(gaussian, clean), tone_kept)
-    return dict(zip(COLUMNS, [*(_psnr(v, clean) for v in values), _psnr(low(screened), low(clean))], strict=True))
+    return dict(zip(COLUMNS, [*(_psnr(v, clean) for v in values), _psnr(low_screened, low_clean)], strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
