@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 
 from .halftone import CATALOGUE, MODES, get_method, halftone
 from .halftone.presets import load_preset
+from .inference.runtime import BACKENDS, PRECISIONS
 from .io import (
     TIFF_SUFFIXES,
     ImageInfo,
@@ -226,6 +228,8 @@ def _check_model_options(args: argparse.Namespace, flag: str) -> None:
         "--overlap": args.overlap is not None,
         "--batch": args.batch is not None,
         "--device": args.device is not None,
+        "--backend": args.backend != "auto",
+        "--precision": args.precision != "auto",
     }
     given = [name for name, used in model_only.items() if used]
     if args.descreen != "model" and given:
@@ -268,17 +272,47 @@ def _descreen_function(args: argparse.Namespace) -> tuple[Callable, dict[str, ob
     if args.descreen == "model":
         variant = None if args.checkpoint else ("perceptual" if args.perceptual else "fidelity")
         checkpoint = args.checkpoint or shipped_checkpoint(variant)
-        descreener = Descreener.from_checkpoint(
-            checkpoint,
-            device=_device(args.device),
-            tile=args.tile or MODEL_DEFAULTS["tile"],
-            overlap=MODEL_DEFAULTS["overlap"] if args.overlap is None else args.overlap,
-            batch=args.batch or MODEL_DEFAULTS["batch"],
-        )
+        with warnings.catch_warnings(record=True) as fallbacks:
+            warnings.simplefilter("always", RuntimeWarning)
+            descreener = Descreener.from_checkpoint(
+                checkpoint,
+                device=_device(args.device),
+                tile=args.tile or MODEL_DEFAULTS["tile"],
+                overlap=MODEL_DEFAULTS["overlap"] if args.overlap is None else args.overlap,
+                batch=args.batch or MODEL_DEFAULTS["batch"],
+                backend=args.backend,
+                precision=args.precision,
+            )
+        for fallback in fallbacks:
+            _note(args, f"note: {fallback.message}")
         tiles_bar = _tty() and not args.quiet
-        model = {"method": "model", "checkpoint": str(checkpoint), "variant": variant}
+        model = {
+            "method": "model",
+            "checkpoint": str(checkpoint),
+            "variant": variant,
+            "backend": descreener.backend,
+            "precision": descreener.precision,
+        }
         return lambda image, analysis=None: descreener(image, progress=tiles_bar), model
     return lambda image, analysis=None: descreen_baseline(image, args.descreen, analysis), {"method": args.descreen}
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .inference import load_pipeline, shipped_checkpoint
+    from .inference.export import export_pipeline, side_multiple
+
+    shipped = args.checkpoint in ("fidelity", "perceptual") and not Path(args.checkpoint).exists()
+    checkpoint = shipped_checkpoint(args.checkpoint) if shipped else Path(args.checkpoint)
+    pipeline = load_pipeline(checkpoint)
+    for path in export_pipeline(pipeline, args.output, args.name or checkpoint.stem, overwrite=args.overwrite):
+        print(path)
+    multiple = side_multiple(pipeline)
+    _note(
+        args,
+        f"input 'halftone': N x 3 x H x W float32 RGB in [0, 1], H and W multiples of {multiple}; "
+        "output 'output': the descreened tiles, same shape (the .xml/.bin pair is OpenVINO's format)",
+    )
+    return 0
 
 
 def _abs(path: Path) -> Path:
@@ -594,7 +628,7 @@ def _descreen(args: argparse.Namespace) -> int:
             record["seconds"] = round(time.perf_counter() - tick, 3)
             record["method"] = "copy" if record["status"] == "copied" else method["method"]
             if method["method"] == "model" and record["status"] != "copied":
-                record["model"] = {"checkpoint": method["checkpoint"], "variant": method["variant"]}
+                record["model"] = {key: method[key] for key in ("checkpoint", "variant", "backend", "precision")}
             job.record.update(record)
             line, warning = _file_line(job, record, name)
             progress.line(f"{count} {line}", important=warning)
@@ -766,6 +800,19 @@ def _add_descreen_options(parser: argparse.ArgumentParser, flag: str) -> None:
     )
     parser.add_argument("--batch", type=_number(int, low=1), help="model tiles per batch (default 4)")
     parser.add_argument("--device", help="cuda, cuda:N, mps or cpu for the model (default: the best available)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="where the model runs: openvino (CPU, about twice as fast) or torch; auto (default): openvino on the "
+        "CPU when installed, else torch",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="model arithmetic; auto (default): bf16 where the hardware computes it natively, else fp32",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -842,6 +889,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_descreen_options(rs, "--descreen")
     _add_common_options(rs)
     rs.set_defaults(run=_rescreen)
+
+    ex = sub.add_parser(
+        "export",
+        help="write a checkpoint's descreener as ONNX and OpenVINO IR, to serve it elsewhere",
+        description="Export the descreening pipeline of a stage or packed checkpoint, or of a shipped descreener, "
+        "as OUTPUT/NAME.onnx and OpenVINO's OUTPUT/NAME.xml + NAME.bin.",
+    )
+    ex.add_argument("checkpoint", help="a stage checkpoint, a packed one, or fidelity/perceptual for a shipped one")
+    ex.add_argument("output", help="output folder")
+    ex.add_argument("--name", help="file name stem (default: the checkpoint's)")
+    ex.add_argument("--overwrite", action="store_true", help="replace files of the same name")
+    _add_common_options(ex)
+    ex.set_defaults(run=_export)
 
     dt = sub.add_parser("detect", help="AM screen, dispersed dither or continuous tone? ruling and angles")
     dt.add_argument("input", help="image to analyse")

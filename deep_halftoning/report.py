@@ -296,10 +296,12 @@ def describe_method(record: Mapping, batch: Mapping) -> str:
     if method == "copy":
         return "none: copied unchanged"
     if method == "model":
-        model = record.get("model") or {"checkpoint": batch.get("checkpoint"), "variant": batch.get("variant")}
+        keys = ("checkpoint", "variant", "backend", "precision")
+        model = record.get("model") or {key: batch.get(key) for key in keys}
+        runtime = f", on {model['backend']} at {model['precision']}" if model.get("backend") else ""
         if model.get("variant"):
-            return f"model: the shipped {model['variant']} descreener ({model.get('checkpoint')})"
-        return f"model: checkpoint {model.get('checkpoint')}"
+            return f"model: the shipped {model['variant']} descreener ({model.get('checkpoint')}{runtime})"
+        return f"model: checkpoint {model.get('checkpoint')}{runtime}"
     if method in ("gaussian", "median", "fft"):
         return f"{method} (classical filter)"
     return str(method) if method else "—"

@@ -1,12 +1,26 @@
-"""Shared fixtures: small deterministic images."""
+"""Shared fixtures: small deterministic images; one export cache for the session."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+
+@pytest.fixture(scope="session", autouse=True)
+def export_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Exports of descreening pipelines go to a folder of this session, never the user's cache."""
+    folder = tmp_path_factory.mktemp("export-cache")
+    previous = os.environ.get("DEEP_HALFTONING_CACHE")
+    os.environ["DEEP_HALFTONING_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["DEEP_HALFTONING_CACHE"]
+    else:
+        os.environ["DEEP_HALFTONING_CACHE"] = previous
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
+from .runtime import TorchRuntime, make_runtime
 from .tiling import tiled_apply, tiles
 
 
@@ -38,32 +39,16 @@ def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
     return DescreeningPipeline(**networks).eval()
 
 
-#: ``auto``: bf16 autocast on GPUs (fp16 where bf16 is missing) and on CPUs with native bf16
-#: (AVX512-BF16 / AMX, where it is about twice as fast), float32 elsewhere.
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-
-
-def _autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (``None``: plain float32)."""
-    if precision == "fp32" or device.type not in ("cpu", "cuda"):
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if precision == "fp16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
-
-
 class Descreener:
     """The trained pipeline (Coarse, Edge, Object, Details; or Coarse alone) on images of any size.
 
     Images are processed in overlapping tiles blended with a smooth window, a batch of
     tiles at a time, so memory stays bounded. ObjectNet's context is computed once over
     the whole page at reduced scale (``object_side`` pixels on the longer side) and
-    cropped for each tile, so all tiles see consistent semantics. The networks run under
-    bf16 autocast where the hardware has it (``precision``), channels-last on the CPU.
+    cropped for each tile, so all tiles see consistent semantics. The tiles run on the
+    ``backend`` (:mod:`.runtime`: OpenVINO on the CPU where installed, else PyTorch) at
+    ``precision`` (bf16 where the hardware computes it natively); :attr:`backend` and
+    :attr:`precision` tell what was chosen.
     """
 
     def __init__(
@@ -75,27 +60,30 @@ class Descreener:
         batch: int = 4,
         object_side: int = 512,
         precision: str = "auto",
+        backend: str = "auto",
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if tile % 32:
             raise ValueError(f"tile must be a multiple of 32, got {tile}")
         if not 0 <= overlap < tile:
             raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
         self.device = pick_device(device)
-        self.dtype = _autocast_dtype(self.device, precision)
-        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
-        self.pipeline = pipeline.to(self.device, memory_format=self.memory_format).eval()
+        self.runtime = make_runtime(pipeline, backend, self.device, precision)
+        self.pipeline = pipeline.eval()
         self.tile, self.overlap, self.batch, self.object_side = tile, overlap, batch, object_side
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, **kwargs) -> Descreener:
         return cls(load_pipeline(path), **kwargs)
 
-    def _autocast(self):
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
+    @property
+    def backend(self) -> str:
+        """The runtime the tiles run on: ``torch`` or ``openvino``."""
+        return self.runtime.name
+
+    @property
+    def precision(self) -> str:
+        """The precision the tiles run at: ``bf16``, ``fp16`` or ``fp32``."""
+        return self.runtime.precision
 
     def _object_context(self, image: torch.Tensor) -> torch.Tensor | None:
         details = self.pipeline.details
@@ -104,16 +92,18 @@ class Descreener:
         h, w = image.shape[-2:]
         scale = min(1.0, self.object_side / max(h, w))
         small = F.interpolate(image[None], scale_factor=scale, mode="area") if scale < 1 else image[None]
-        with torch.inference_mode(), self._autocast():
-            return self.pipeline.object_probabilities(small.to(self.device))[1].float().cpu()
+        # ObjectNet runs in torch on every backend: once per page, at reduced scale.
+        torch_runtime = isinstance(self.runtime, TorchRuntime)
+        autocast = self.runtime.autocast() if torch_runtime else contextlib.nullcontext()
+        device = self.runtime.device if torch_runtime else torch.device("cpu")
+        with torch.inference_mode(), autocast:
+            return self.pipeline.object_probabilities(small.to(device))[1].float().cpu()
 
     def _run_tiles(self, batch: torch.Tensor, boxes, context: torch.Tensor | None, full_size) -> torch.Tensor:
-        halftone = batch.to(self.device, memory_format=self.memory_format)
         objects = None
         if context is not None:
-            objects = torch.stack([_crop_context(context, box, full_size) for box in boxes]).to(self.device)
-        with torch.inference_mode(), self._autocast():
-            return self.pipeline(halftone, objects)["output"].float().clamp(0, 1)
+            objects = torch.stack([_crop_context(context, box, full_size) for box in boxes])
+        return self.runtime(batch, objects)
 
     def __call__(self, image: np.ndarray, progress: bool = False) -> np.ndarray:
         """Descreen an ``H x W x 3`` (or grey ``H x W``) float image in [0, 1]."""

@@ -48,6 +48,7 @@ class CoarseNet(nn.Module):
         }
         self.register_buffer("blur", _gaussian_kernel(lowpass), persistent=False)
         self.depth = depth
+        self.pad_multiple = 2**depth  # inputs are padded to this multiple
         self.stem = _full_res_convs(3, full_res) if full_res else None
         self.down = nn.ModuleList()
         previous = full_res or 3
@@ -71,7 +72,7 @@ class CoarseNet(nn.Module):
         self.head = nn.Conv2d(full_res or width, 3, 3, padding=1)
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
-        x, (h, w) = pad_to_multiple(halftone, 2**self.depth)
+        x, (h, w) = pad_to_multiple(halftone, self.pad_multiple)
         skips = []
         if self.stem is not None:
             x = self.stem(x)

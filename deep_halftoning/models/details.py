@@ -48,6 +48,7 @@ class DetailsNet(nn.Module):
             "fold": fold,
         }
         self.object_channels, self.use_edges, self.fold = object_channels, use_edges, fold
+        self.pad_multiple = fold  # inputs are padded to this multiple
         in_channels = details_in_channels(object_channels, use_edges) * fold**2
         self.body = nn.Sequential(
             *((nn.PixelUnshuffle(fold),) if fold > 1 else ()),
@@ -78,7 +79,7 @@ class DetailsNet(nn.Module):
             if edges is None:
                 raise ValueError("DetailsNet was built with edge maps; pass edges")
             parts.append(edges)
-        x, (h, w) = pad_to_multiple(torch.cat(parts, dim=1), self.fold)
+        x, (h, w) = pad_to_multiple(torch.cat(parts, dim=1), self.pad_multiple)
         return coarse + self.body(x)[..., :h, :w]
 
 

@@ -34,9 +34,10 @@ class ReferenceUNet(nn.Module):
         self.up = nn.ModuleList(_double_conv(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(levels - 1)))
         self.head = nn.Conv2d(width, 3, 3, padding=1)
         self.levels = levels
+        self.pad_multiple = 2 ** (levels - 1)  # inputs are padded to this multiple
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
-        x, (h, w) = pad_to_multiple(halftone, 2 ** (self.levels - 1))
+        x, (h, w) = pad_to_multiple(halftone, self.pad_multiple)
         skips = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else F.avg_pool2d(x, 2))

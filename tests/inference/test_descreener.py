@@ -83,11 +83,13 @@ def test_bad_checkpoints_fail_clearly(tmp_path, details_checkpoint):
         Descreener.from_checkpoint(details_checkpoint, tile=64, overlap=64)
 
 
-def test_bf16_autocast_matches_float32_and_bad_precision_is_refused(details_checkpoint):
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_bf16_matches_float32_and_bad_precision_is_refused(details_checkpoint, backend):
     image = np.random.default_rng(1).random((80, 96, 3), dtype=np.float32)
-    exact = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=64, overlap=16, precision="fp32")
-    fast = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=64, overlap=16, precision="bf16")
-    assert exact.dtype is None and fast.dtype == torch.bfloat16
+    tiling = {"device": "cpu", "tile": 64, "overlap": 16, "backend": backend}
+    exact = Descreener.from_checkpoint(details_checkpoint, precision="fp32", **tiling)
+    fast = Descreener.from_checkpoint(details_checkpoint, precision="bf16", **tiling)
+    assert (exact.backend, exact.precision, fast.precision) == (backend, "fp32", "bf16")
     difference = np.abs(exact(image) - fast(image))
     assert 0 < difference.mean() < 2 / 255  # bf16 really ran, and keeps 8-bit accuracy on average
     with pytest.raises(ValueError, match="precision"):

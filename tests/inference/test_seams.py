@@ -126,7 +126,10 @@ def test_tiled_shipped_model_matches_a_whole_pass_without_seams(pipeline, photo,
     whole_pass = Descreener(pipeline, device="cpu", tile=whole_tile, overlap=32, precision=precision)
     assert len(list(tiles(*SIZE, whole_pass.tile, whole_pass.overlap))) == 1
     whole = whole_pass(image)
-    assert np.abs(whole - direct(whole_pass.pipeline, image, precision)).mean() < 0.1 / 255
+    # Another runtime's bf16 kernels round differently from torch's autocast (about 0.25 grey levels).
+    same_arithmetic = whole_pass.backend == "torch" or precision == "fp32"
+    bound = 0.1 / 255 if same_arithmetic else 0.5 / 255
+    assert np.abs(whole - direct(whole_pass.pipeline, image, precision)).mean() < bound
     problems, measured = [], []
     for tile, overlap in CONFIGS:
         descreener = Descreener(pipeline, device="cpu", tile=tile, overlap=overlap, batch=3, precision=precision)

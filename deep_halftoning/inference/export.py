@@ -1,0 +1,199 @@
+"""The descreening pipeline as a portable graph: ONNX for any runtime, OpenVINO IR for the CPU.
+
+The exported graph maps a batch of halftone tiles (``N x 3 x H x W``, float32 in [0, 1],
+sides multiples of :func:`side_multiple`, where no network pads) to the descreened tiles; with a DetailsNet that reads
+object maps it takes them as a second input. Exports of a pipeline are cached under
+:func:`cache_root`, keyed by the sha256 of its networks (classes, configs and weights), and each
+cached file's sha256 is checked before use: a stale or damaged entry is rebuilt, never trusted.
+OpenVINO's model converter is not used (it sends telemetry): the ONNX file is read by the runtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..models.pipeline import DescreeningPipeline
+
+#: Bumped whenever the exported graph or the cache layout changes: older entries are then rebuilt.
+EXPORT_FORMAT = 1
+#: The files of one cached OpenVINO export.
+IR_FILES = ("model.xml", "model.bin")
+
+
+class ExportError(RuntimeError):
+    """A pipeline could not be exported or loaded into a runtime."""
+
+
+class TileGraph(nn.Module):
+    """The pipeline's descreened output alone, as the exported graph computes it."""
+
+    def __init__(self, pipeline: DescreeningPipeline) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+
+    @property
+    def uses_objects(self) -> bool:
+        details = self.pipeline.details
+        return bool(details is not None and details.object_channels)
+
+    def forward(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
+        return self.pipeline(halftone, objects)["output"].clamp(0, 1)
+
+
+def side_multiple(pipeline: DescreeningPipeline) -> int:
+    """The tile sides (multiples of this) that no network of the pipeline pads: the exported graph's sizes."""
+    return math.lcm(*(getattr(net, "pad_multiple", 1) for net in pipeline.networks.values()))
+
+
+def pipeline_digest(pipeline: DescreeningPipeline) -> str:
+    """sha256 of what the networks are (classes and configs) and of every weight and buffer."""
+    digest = hashlib.sha256(f"deep-halftoning export {EXPORT_FORMAT}".encode())
+    for name, net in pipeline.networks.items():
+        spec = {"name": name, "class": type(net).__name__, "config": getattr(net, "config", {})}
+        digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
+        for key, tensor in net.state_dict().items():
+            digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def export_onnx(pipeline: DescreeningPipeline, path: str | os.PathLike) -> Path:
+    """Write the pipeline's tile graph to ``path`` as ONNX (dynamic batch and multiple-of-32 sides)."""
+    graph = TileGraph(copy.deepcopy(pipeline).float().eval().cpu())
+    multiple = side_multiple(pipeline)
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    height = multiple * torch.export.Dim("rows", min=1, max=4096)
+    width = multiple * torch.export.Dim("cols", min=1, max=4096)
+    image_dims = {0: batch, 2: height, 3: width}
+    example = (torch.rand(2, 3, 2 * multiple, 3 * multiple),)
+    dynamic: tuple = (image_dims,)
+    names = ["halftone"]
+    if graph.uses_objects:
+        names.append("objects")
+        channels = pipeline.details.object_channels
+        example += (torch.softmax(torch.rand(2, channels, *example[0].shape[-2:]), dim=1),)
+        dynamic += (image_dims,)
+    path = Path(path)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # the exporter's chatter
+        warnings.simplefilter("ignore")
+        try:
+            program = torch.onnx.export(
+                graph,
+                example,
+                dynamo=True,
+                dynamic_shapes=dynamic,
+                input_names=names,
+                output_names=["output"],
+                verbose=False,
+            )
+        except Exception as err:  # the exporter raises many types; all mean the same to a user
+            raise ExportError(f"cannot export the pipeline to ONNX: {str(err).splitlines()[0]}") from err
+        program.save(str(path))
+    return path
+
+
+def cache_root() -> Path:
+    """Where exports are cached: ``$DEEP_HALFTONING_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``
+    ``/deep-halftoning``."""
+    if os.environ.get("DEEP_HALFTONING_CACHE"):
+        return Path(os.environ["DEEP_HALFTONING_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "deep-halftoning"
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _record(folder: Path, key: str, runtime_version: str) -> dict:
+    files = {name: _file_sha256(folder / name) for name in IR_FILES}
+    return {"format": EXPORT_FORMAT, "pipeline_sha256": key, "openvino": runtime_version, "files": files}
+
+
+def _valid(folder: Path, key: str, runtime_version: str) -> bool:
+    """The cached entry exists, was made from this pipeline by this runtime, and its files are intact."""
+    try:
+        recorded = json.loads((folder / "export.json").read_text())
+        return recorded == _record(folder, key, runtime_version)
+    except (OSError, ValueError):
+        return False
+
+
+def write_openvino_ir(pipeline: DescreeningPipeline, folder: str | os.PathLike, name: str = "model") -> list[Path]:
+    """Write ``name.onnx`` and OpenVINO's ``name.xml`` / ``name.bin`` of the pipeline into ``folder``."""
+    import openvino as ov
+
+    folder = Path(folder)
+    onnx_path = export_onnx(pipeline, folder / f"{name}.onnx")
+    try:
+        model = ov.Core().read_model(str(onnx_path))
+        ov.save_model(model, str(folder / f"{name}.xml"), compress_to_fp16=False)
+    except RuntimeError as err:
+        raise ExportError(f"OpenVINO cannot read the exported pipeline: {str(err).splitlines()[0]}") from err
+    return [onnx_path, folder / f"{name}.xml", folder / f"{name}.bin"]
+
+
+def cached_openvino_model(pipeline: DescreeningPipeline, root: str | os.PathLike | None = None):
+    """The pipeline as an OpenVINO model, exported once and then read from the cache.
+
+    Returns ``(model, cache_folder)``. An entry whose record or files do not match is rebuilt;
+    the new entry is written to a temporary folder and moved into place whole.
+    """
+    import openvino as ov
+
+    key = pipeline_digest(pipeline)
+    root = Path(root) if root is not None else cache_root()
+    folder = root / "openvino" / key
+    if not _valid(folder, key, ov.__version__):
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root, prefix=".export-") as tmp:
+            staging = Path(tmp) / "entry"
+            staging.mkdir()
+            write_openvino_ir(pipeline, staging)
+            (staging / "model.onnx").unlink()
+            (staging / "export.json").write_text(json.dumps(_record(staging, key, ov.__version__), indent=1))
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                staging.rename(folder)
+            except OSError:  # another process moved its identical entry in first
+                if not _valid(folder, key, ov.__version__):
+                    raise
+    return ov.Core().read_model(str(folder / "model.xml")), folder
+
+
+def export_pipeline(
+    pipeline: DescreeningPipeline, folder: str | os.PathLike, name: str, overwrite: bool = False
+) -> list[Path]:
+    """Write the pipeline as ``NAME.onnx`` and OpenVINO's ``NAME.xml`` / ``NAME.bin`` into ``folder``.
+
+    Files appear whole or not at all; existing ones are kept unless ``overwrite``.
+    """
+    folder = Path(folder)
+    targets = [folder / f"{name}{suffix}" for suffix in (".onnx", ".xml", ".bin")]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists (overwrite it with --overwrite, or choose another folder or name)")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f".{name}.") as tmp:
+        written = write_openvino_ir(pipeline, tmp, name)
+        for source, target in zip(written, targets, strict=True):
+            os.replace(source, target)
+    return targets

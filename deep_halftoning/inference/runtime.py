@@ -1,0 +1,143 @@
+"""Where the descreening networks run: PyTorch on any device, or OpenVINO on the CPU.
+
+Both runtimes take a batch of halftone tiles (and, for DetailsNets that read them, object
+maps) as float32 ``N x C x h x w`` tensors on the CPU and return the descreened tiles there.
+``backend="auto"`` picks OpenVINO for the CPU when it is installed (about twice as fast as
+PyTorch eager at the same precision; ``experiments/results/descreen.md``) and PyTorch
+otherwise or on a GPU; an automatic choice that fails falls back to PyTorch with one warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import torch
+
+from ..models.pipeline import DescreeningPipeline
+from .export import ExportError, cached_openvino_model, side_multiple
+
+BACKENDS = ("auto", "torch", "openvino")
+#: ``auto``: bf16 where the hardware computes it natively (GPUs; CPUs with AVX512-BF16 or AMX, where
+#: it is about twice as fast), fp16 on GPUs without bf16, float32 elsewhere.
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
+class BackendError(RuntimeError):
+    """A backend that was asked for by name cannot run here."""
+
+
+def _torch_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (``None``: plain float32)."""
+    if precision == "fp32" or device.type not in ("cpu", "cuda"):
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
+class TorchRuntime:
+    """The pipeline in PyTorch eager mode, under autocast at the chosen precision (channels-last on CPUs)."""
+
+    name = "torch"
+
+    def __init__(self, pipeline: DescreeningPipeline, device: torch.device, precision: str = "auto") -> None:
+        self.device = device
+        self.dtype = _torch_dtype(device, precision)
+        self.precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+        self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+        self.pipeline = pipeline.to(device, memory_format=self.memory_format).eval()
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def __call__(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
+        halftone = halftone.to(self.device, memory_format=self.memory_format)
+        objects = objects.to(self.device) if objects is not None else None
+        with torch.inference_mode(), self.autocast():
+            return self.pipeline(halftone, objects)["output"].float().clamp(0, 1).cpu()
+
+
+#: OpenVINO's names for our precisions.
+_OPENVINO_PRECISION = {"bf16": "bf16", "fp16": "f16", "fp32": "f32"}
+
+
+class OpenVINORuntime:
+    """The pipeline exported once (cached by the sha256 of its weights) and compiled by OpenVINO for the CPU.
+
+    Tiles whose sides are not multiples of the graph's (:func:`.export.side_multiple`, only on
+    images smaller than a tile) run in torch at the same precision, so both give the same image.
+    """
+
+    name = "openvino"
+
+    def __init__(self, pipeline: DescreeningPipeline, precision: str = "auto", threads: int | None = None) -> None:
+        import openvino as ov
+
+        self.device = torch.device("cpu")
+        core = ov.Core()
+        if precision == "auto":
+            native_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+            precision = "bf16" if native_bf16 else "fp32"
+        self.precision = precision
+        self.multiple = side_multiple(pipeline)
+        self.odd_tiles = TorchRuntime(pipeline, self.device, precision)
+        model, self.cache = cached_openvino_model(pipeline)
+        config = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision], "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        try:
+            self.compiled = core.compile_model(model, "CPU", config)
+        except RuntimeError as err:
+            raise ExportError(f"OpenVINO cannot compile the pipeline: {str(err).splitlines()[0]}") from err
+
+    def __call__(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
+        if halftone.shape[-2] % self.multiple or halftone.shape[-1] % self.multiple:
+            return self.odd_tiles(halftone, objects)
+        inputs = [halftone.numpy()] + ([objects.numpy()] if objects is not None else [])
+        return torch.from_numpy(self.compiled(inputs)[0])
+
+
+def openvino_available() -> bool:
+    """Whether the OpenVINO runtime can be imported here."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_runtime(
+    pipeline: DescreeningPipeline, backend: str, device: torch.device, precision: str
+) -> TorchRuntime | OpenVINORuntime:
+    """The runtime for ``backend`` (see :data:`BACKENDS`) on ``device`` at ``precision``.
+
+    ``openvino`` by name raises :class:`BackendError` when it cannot run; ``auto`` uses it on the
+    CPU when it is installed and otherwise, or when it fails, PyTorch (with one warning line).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if backend == "torch" or (backend == "auto" and device.type != "cpu"):
+        return TorchRuntime(pipeline, device, precision)
+    if device.type != "cpu":
+        raise BackendError(f"the openvino backend runs on the CPU, not on {device}")
+    if not openvino_available():
+        if backend == "openvino":
+            raise BackendError("the openvino backend needs the openvino package (pip install openvino)")
+        warnings.warn("openvino is not installed: descreening with torch (slower)", RuntimeWarning, stacklevel=3)
+        return TorchRuntime(pipeline, device, precision)
+    try:
+        return OpenVINORuntime(pipeline, precision, threads=torch.get_num_threads())
+    except (ExportError, OSError) as err:
+        if backend == "openvino":
+            raise BackendError(str(err)) from err
+        warnings.warn(f"{err}; descreening with torch instead", RuntimeWarning, stacklevel=3)
+        return TorchRuntime(pipeline, device, precision)
