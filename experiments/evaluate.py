@@ -50,6 +50,7 @@ from deep_halftoning.inference import (
     load_manifest,
     shipped_checkpoint,
 )
+from deep_halftoning.inference.runtime import BACKENDS, PRECISIONS
 from deep_halftoning.inference.shipped import SHIPPED_DIR
 from deep_halftoning.io import atomic_output, read_image, write_image, write_text
 
@@ -313,21 +314,22 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
 
 
-def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int) -> dict:
-    """Descreening functions of trained checkpoints, by column name."""
+def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int, **runtime: str) -> dict:
+    """Descreening functions of trained checkpoints, by column name (``runtime``: ``backend``, ``precision``)."""
     methods = {}
     for name, checkpoint in checkpoints.items():
-        descreener = Descreener.from_checkpoint(checkpoint, device=device, tile=tile, overlap=min(64, tile // 4))
+        overlap = min(64, tile // 4)
+        descreener = Descreener.from_checkpoint(checkpoint, device=device, tile=tile, overlap=overlap, **runtime)
         methods[name] = lambda image, analysis, d=descreener: d(image)
     return methods
 
 
-def routed_methods(routes: dict[str, dict[str, Path]], device: str | None, tile: int) -> dict:
+def routed_methods(routes: dict[str, dict[str, Path]], device: str | None, tile: int, **runtime: str) -> dict:
     """Specialists routed by :func:`analyse`: for each column, ``{kind: checkpoint}``; an image is descreened by
     the checkpoint of its analysed ``kind`` (``am``, ``dispersed``), or by the first one for other kinds."""
     methods = {}
     for name, checkpoints in routes.items():
-        by_kind = model_methods(checkpoints, device, tile)
+        by_kind = model_methods(checkpoints, device, tile, **runtime)
         fallback = next(iter(by_kind.values()))
         methods[name] = lambda image, analysis, k=by_kind, f=fallback: k.get(analysis.kind, f)(image, analysis)
     return methods
@@ -450,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--backend", default="auto", choices=BACKENDS, help="where the models run")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="the models' arithmetic")
     args = parser.parse_args(argv)
     images = evaluation_images(args.images)
     models = dict(item.split("=", 1) for item in args.model)
@@ -460,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     models = models or ({} if args.no_shipped or routes else shipped_models())
     if not models and not routes:
         print("no model given and none shipped: evaluating the baselines only", file=sys.stderr)
-    methods = model_methods(models, args.device, args.tile) | routed_methods(routes, args.device, args.tile)
+    runtime = {"backend": args.backend, "precision": args.precision}
+    methods = model_methods(models, args.device, args.tile, **runtime)
+    methods |= routed_methods(routes, args.device, args.tile, **runtime)
     for name in args.baselines:
         methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
     seconds: dict[str, float] = {}

@@ -52,12 +52,13 @@ def tiled_apply(
 
     Tiles of equal size are batched; outputs are blended with raised-cosine weights on
     the overlaps and accumulated on the CPU, so memory stays bounded by the tile batch
-    plus one output image.
+    plus one output image. The tiles form a grid of rows x columns, so the weights' sum is
+    the product of a row sum and a column sum: each tile's weights are normalised up front.
     """
     _, height, width = image.shape
     out = torch.zeros(out_channels, height, width)
-    total = torch.zeros(1, height, width)
-    ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
+    row_weights = _normalised_windows(height, tile, overlap)
+    column_weights = _normalised_windows(width, tile, overlap)
     boxes = list(tiles(height, width, tile, overlap))
     for start in range(0, len(boxes), batch):
         group = boxes[start : start + batch]
@@ -67,11 +68,23 @@ def tiled_apply(
             inputs = torch.stack([image[:, y : y + h, x : x + w] for y, x, h, w in chunk])
             results = fn(inputs, chunk).float().cpu()
             for (y, x, h, w), result in zip(chunk, results, strict=True):
-                wy = blend_window(h, overlap, y == ys[0], y == ys[-1])
-                wx = blend_window(w, overlap, x == xs[0], x == xs[-1])
-                weight = torch.from_numpy(np.outer(wy, wx))[None]
-                out[:, y : y + h, x : x + w] += result * weight
-                total[:, y : y + h, x : x + w] += weight
+                weight = torch.outer(row_weights[y], column_weights[x])
+                out[:, y : y + h, x : x + w].addcmul_(result, weight)
         if progress is not None:
             progress(len(group))
-    return out.div_(total.clamp_min_(1e-8))  # in place: no third page-sized buffer
+    return out
+
+
+def _normalised_windows(length: int, tile: int, overlap: int) -> dict[int, torch.Tensor]:
+    """Each tile start's 1-D blend window along one axis, divided by the windows' sum over that axis."""
+    starts = tile_starts(length, tile, overlap)
+    windows = {
+        start: torch.from_numpy(
+            blend_window(min(tile, length - start), overlap, start == starts[0], start == starts[-1])
+        )
+        for start in starts
+    }
+    total = torch.zeros(length)
+    for start, window in windows.items():
+        total[start : start + len(window)] += window
+    return {start: window / total[start : start + len(window)] for start, window in windows.items()}
