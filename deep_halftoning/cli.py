@@ -14,14 +14,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
 
 from .halftone import CATALOGUE, MODES, get_method, halftone
-from .halftone.presets import load_preset
+from .halftone.presets import get_preset, preset_names
 from .io import (
     TIFF_SUFFIXES,
     ImageInfo,
@@ -137,7 +137,7 @@ def _note(args: argparse.Namespace, text: str) -> None:
 def _halftone_settings(args: argparse.Namespace) -> tuple[str, str | None, float, dict[str, object]]:
     """Method, mode, UCR and parameters from the flags, on top of an optional preset; checked before any
     image is read."""
-    preset = load_preset(args.preset) if args.preset else None
+    preset = get_preset(args.preset) if args.preset else None
     method = args.method or (preset.method if preset else DEFAULT_METHOD)
     mode = args.mode or (preset.mode if preset else None)
     ucr = args.ucr if args.ucr is not None else (preset.ucr if preset else 1.0)
@@ -164,12 +164,21 @@ def _output_bits(args: argparse.Namespace, info: ImageInfo, output: Path) -> int
     return info.bit_depth
 
 
-def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray]) -> int:
-    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth."""
+def _rendered_dpi(method: str, params: dict[str, object]) -> float | None:
+    """The resolution an AM screen is rendered at (its output says so, for its ruling to read right)."""
+    dpi = get_method(method).resolve(params).get("dpi")
+    return float(dpi) if dpi is not None else None
+
+
+def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray], dpi: float | None = None) -> int:
+    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth
+    (its resolution becomes ``dpi`` when given)."""
     source, output = Path(args.input), Path(args.output)
     if same_file(output, source):
         raise ImageWriteError(f"{output}: refusing to overwrite an input file")
     info = read_info(source)
+    if dpi is not None:
+        info = replace(info, dpi=(dpi, dpi))
     if info.pages > 1 and output.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageWriteError(f"{source}: {info.pages} pages; write a TIFF (.tif) to keep them, not {output.suffix}")
     bits = _output_bits(args, info, output)
@@ -180,7 +189,8 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
 
 def _halftone(args: argparse.Namespace) -> int:
     method, mode, ucr, params = _halftone_settings(args)
-    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image)
+    dpi = _rendered_dpi(method, params)
+    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image, dpi)
     _say_method(args, method)
     return 0
 
@@ -189,7 +199,8 @@ def _rescreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--descreen")
     method, mode, ucr, params = _halftone_settings(args)
     clean, _ = _descreen_function(args)
-    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image)
+    dpi = _rendered_dpi(method, params)
+    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image, dpi)
     _say_method(args, method)
     return 0
 
@@ -452,37 +463,91 @@ class _Progress:
             self.bar = None
 
 
-def _descreen_file(job: _Job, args: argparse.Namespace, descreen: Callable) -> dict:
-    """Analyse and descreen (or keep) every page of one input; write them; the file's summary record."""
+@dataclass(frozen=True)
+class _PresetScreen:
+    """The screen of ``descreen --preset``: how the scans were printed, standing in where the analysis
+    finds no screen (or with ``--no-auto``)."""
+
+    name: str
+    lpi: float
+    dpi: float
+    angles: tuple[float, ...]
+
+    @classmethod
+    def of(cls, spec: str) -> _PresetScreen:
+        preset = get_preset(spec)
+        if preset.screen is None:
+            screened = ", ".join(name for name in preset_names() if get_preset(name).screen is not None)
+            raise UsageError(
+                f"--preset {spec}: {preset.method} has no screen ruling; descreen takes an AM preset ({screened}) "
+                "or an AM preset's YAML"
+            )
+        return cls(preset.name, *preset.screen)
+
+    def analysis(self, measured, dpi: float):
+        """A :class:`ScreenAnalysis` of this screen at ``dpi`` (the measured one's spectral figures kept)."""
+        from .inference import Screen, ScreenAnalysis
+
+        period = dpi / self.lpi
+        angles = dict.fromkeys(round(a % 90, 6) for a in self.angles)  # 0 and 90: one square lattice
+        screens = [Screen(1 / period, period, angle, 1.0, self.lpi) for angle in angles]
+        share, peak = (measured.high_frequency_share, measured.peak_ratio) if measured else (math.nan, math.nan)
+        return ScreenAnalysis("am", share, peak, screens, dpi)
+
+    def record(self, dpi: float, pages: list[int]) -> dict:
+        return {"preset": self.name, "lpi": self.lpi, "dpi": dpi, "period": round(dpi / self.lpi, 4), "pages": pages}
+
+    def describe(self, dpi: float) -> str:
+        return f"descreened as the {self.name} preset's screen ({self.lpi:g} lpi, period {dpi / self.lpi:.1f} px)"
+
+
+def _descreen_file(
+    job: _Job, args: argparse.Namespace, descreen: Callable, expected: _PresetScreen | None = None
+) -> dict:
+    """Analyse and descreen (or keep) every page of one input; write them; the file's summary record.
+    With ``expected`` (``--preset``), pages without a screen found are descreened as its screen."""
     from .inference import analyse
 
     info = read_info(job.source)
     if info.pages > 1 and job.output.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageWriteError(f"{job.source}: {info.pages} pages; use --format tif (or auto) to keep them all")
-    dpi = args.dpi or (info.dpi[0] if info.dpi else None)
-    pages, analyses, kept = [], [], []
+    dpi = args.dpi or (info.dpi[0] if info.dpi else None) or (expected.dpi if expected else None)
+    pages, analyses, kept, assumed = [], [], [], []
     for number, page in enumerate(read_pages(job.source), 1):
         try:
             analysis = analyse(page, dpi=dpi) if args.auto else None
         except ValueError as err:  # too small to tell
             raise ValueError(f"{job.source}: {err}") from None
         analyses.append(analysis)
-        if analysis is not None and analysis.kind == "continuous" and not args.force:
+        if expected is not None and (analysis is None or analysis.kind != "am"):
+            pages.append(descreen(page, expected.analysis(analysis, dpi)))
+            assumed.append(number)
+        elif analysis is not None and analysis.kind == "continuous" and not args.force:
             pages.append(page)
             kept.append(number)
         else:
             pages.append(descreen(page, analysis))
     bits = args.bit_depth or info.bit_depth
     write_pages(job.output, pages, bit_depth=bits, protect=[job.source], info=info)  # others: _input_finder
-    return {
+    found = []
+    for number, analysis in enumerate(analyses, 1):
+        text = _describe(analysis) if analysis is not None else None
+        if number in assumed:
+            text = f"{text or 'not analysed'}; {expected.describe(dpi)}"
+        if text:
+            found.append(text)
+    record = {
         "status": "copied" if len(kept) == len(pages) else "descreened",
         "pages": len(pages),
         "kept_unchanged": kept,
         "analysis": [_rounded(a.to_dict()) if a is not None else None for a in analyses],
-        "found": [_describe(a) for a in analyses if a is not None],
+        "found": found,
         "bit_depth": bits,
         "metadata": info.fit(pages[0]).to_dict(),
     }
+    if assumed:
+        record["assumed_screen"] = expected.record(dpi, assumed)
+    return record
 
 
 def _rounded(value: object) -> object:
@@ -524,6 +589,7 @@ def _previous_records(path: Path | None) -> dict[str, dict]:
 
 def _descreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--method")
+    expected = _PresetScreen.of(args.preset) if args.preset else None
     out_dir = Path(args.output)
     _check_output_folder(out_dir)
     pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix)
@@ -580,7 +646,7 @@ def _descreen(args: argparse.Namespace) -> int:
             job.record["status"] = "interrupted"
             tick = time.perf_counter()
             try:
-                record = _descreen_file(job, args, descreen)
+                record = _descreen_file(job, args, descreen, expected)
             except FILE_ERRORS as err:
                 if args.debug:
                     raise
@@ -620,6 +686,7 @@ def _descreen(args: argparse.Namespace) -> int:
             "suffix": args.suffix,
             "skip_existing": args.skip_existing,
             "dpi": args.dpi,
+            "preset": expected.name if expected else None,
         },
         "counts": {**counts, "total": len(jobs)},
         "interrupted": interrupted,
@@ -685,6 +752,13 @@ what is kept:
   ICC profile and EXIF are kept; the bit depth is the input's (16-bit scans stay 16-bit) unless
   --bit-depth. Multi-page TIFFs are descreened page by page into one multi-page TIFF.
 
+presets:
+  --preset NAME says how the scans were printed (an AM preset such as comics, magazine or newspaper,
+  or a YAML file). Pages where the analysis finds no screen (and every page with --no-auto) are descreened as
+  the preset's screen instead of being passed through: the classical filters are sized to its ruling
+  and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one (outputs of
+  `halftone --preset` state theirs). A screen the analysis finds always wins over the preset's.
+
 summary and exit status:
   A JSON summary (input, output, analysis, method/model, seconds and status of each file) goes to
   OUT/descreen-summary.json unless --summary or --no-summary. Ctrl-C stops cleanly, keeping the
@@ -712,7 +786,9 @@ def _add_halftone_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method", metavar="NAME", help=f"halftoning method (default {DEFAULT_METHOD}; see `deep-halftoning methods`)"
     )
-    parser.add_argument("--preset", metavar="YAML", help="settings file, e.g. conf/halftone/newspaper.yaml")
+    parser.add_argument(
+        "--preset", metavar="NAME", help=f"named settings ({', '.join(preset_names())}) or the path of a preset YAML"
+    )
     parser.add_argument("--mode", choices=MODES, help="grey, per-channel RGB, or CMYK inks (default: by input)")
     parser.add_argument("--ucr", type=_unit_interval, help="under-colour removal for CMYK, 0..1 (default 1)")
     parser.add_argument(
@@ -817,6 +893,12 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--force", action="store_true", help="descreen continuous-tone inputs too")
     ds.add_argument(
         "--dpi", type=_number(float, low=0), help="scan resolution for the rulings reported (default: the file's own)"
+    )
+    ds.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="how the scans were printed: an AM preset (e.g. newspaper) or its YAML; its screen stands in "
+        "where the analysis finds none (see below)",
     )
     ds.add_argument("--summary", metavar="FILE", help=f"JSON summary file, - for stdout (default OUT/{SUMMARY_NAME})")
     ds.add_argument("--no-summary", action="store_true", help="write no summary")

@@ -489,6 +489,20 @@ def _entry_html(index: int, record: Mapping, preview: Preview | None, batch: Map
         earlier_note = ' <span class="muted">(the earlier run\'s)</span>' if earlier else ""
         if basis.get("analysis"):
             rows.append(("Found", _found_html(basis) + earlier_note))
+        assumed = basis.get("assumed_screen")
+        if assumed:
+            where = f"page(s) {', '.join(map(str, assumed['pages']))}: " if (basis.get("pages") or 1) > 1 else ""
+            rows.append(
+                (
+                    "Screen",
+                    _e(
+                        f"{where}the {assumed['preset']} preset's {assumed['lpi']:g} lpi screen (period "
+                        f"{assumed['period']:.1f} px at {assumed['dpi']:g} dpi), where the analysis found none "
+                        "(--preset)"
+                    )
+                    + earlier_note,
+                )
+            )
         if status != "exists" or earlier:
             rows.append(("Method", _e(describe_method(basis, batch)) + earlier_note))
         if (basis.get("pages") or 1) > 1:

@@ -1,5 +1,6 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -375,3 +376,30 @@ def test_summary_to_stdout(tmp_path, capsys):
     report = json.loads(captured.out)
     assert report["files"][0]["input"] == str(scan) and report["files"][0]["status"] == "descreened"
     assert not (tmp_path / "out" / "descreen-summary.json").exists() and "summary in" not in captured.err
+
+
+def test_descreen_preset_gives_the_dpi_and_stands_in_where_no_screen_is_found(tmp_path, capsys):
+    from deep_halftoning.halftone.presets import get_preset
+    from deep_halftoning.inference import gaussian
+
+    clean = np.clip(cv2.resize(np.random.default_rng(0).random((4, 5, 3), np.float32), (256, 256)), 0.2, 0.8)
+    scan = write_image(tmp_path / "news.png", get_preset("newspaper").apply(clean).image)  # no dpi in the file
+    photo = _scan(tmp_path / "photo.png", "", dpi=None)
+    out = tmp_path / "out"
+    batch = ["descreen", str(scan), str(photo), "-o", str(out), "--method", "gaussian"]
+    assert main(batch) == 0
+    assert "85 lpi" not in capsys.readouterr().err and _summary(out)["files"][1]["status"] == "copied"
+    assert main([*batch, "--preset", "newspaper"]) == 0
+    lines = _lines(capsys.readouterr().err)
+    assert "85 lpi at 45 deg" in lines[0] and "300 dpi" in lines[0]  # the preset's dpi: the file states none
+    assert "continuous tone" in lines[1] and "as the newspaper preset's screen (85 lpi, period 3.5 px)" in lines[1]
+    news, assumed = _summary(out)["files"]
+    assert "assumed_screen" not in news  # the screen found wins
+    assert assumed["status"] == "descreened" and assumed["assumed_screen"] == {
+        "preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [1]
+    }  # fmt: skip
+    expected = gaussian(read_image(photo), sigma=0.45 * 300 / 85)  # sized to the preset's screen
+    np.testing.assert_allclose(read_image(out / "photo_descreened.png"), expected, atol=1 / 255)
+    assert main(["descreen", str(scan), "-o", str(out), "--preset", "inkjet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--preset inkjet: floyd-steinberg has no screen ruling" in err and "comics, magazine, newspaper" in err
