@@ -180,7 +180,9 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
     if dpi is not None:
         info = replace(info, dpi=(dpi, dpi))
     if info.pages > 1 and output.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageWriteError(f"{source}: {info.pages} pages; write a TIFF (.tif) to keep them, not {output.suffix}")
+        raise ImageWriteError(
+            f"{source}: {info.pages} {info.page_noun}; write a TIFF (.tif) to keep them all, not {output.suffix}"
+        )
     bits = _output_bits(args, info, output)
     pages = [transform(page) for page in read_pages(source)]
     write_pages(output, pages, bit_depth=bits, protect=[source], info=info)
@@ -350,9 +352,17 @@ def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) 
 
 
 def _output_suffix(source: Path, fmt: str) -> str:
-    if fmt == "auto":
-        return source.suffix.lower() if source.suffix.lower() in TIFF_SUFFIXES else ".png"
-    return f".{fmt}"
+    """``--format``'s suffix; ``auto``: a TIFF's own, a TIFF for other files of several pages or frames
+    (an animated GIF, PNG or WebP), else PNG."""
+    if fmt != "auto":
+        return f".{fmt}"
+    if source.suffix.lower() in TIFF_SUFFIXES:
+        return source.suffix.lower()
+    try:
+        several = read_info(source).pages > 1
+    except ImageReadError:  # the file's own error comes when it is descreened
+        several = False
+    return ".tif" if several else ".png"
 
 
 def _plan(pairs: list[tuple[Path, Path]], out_dir: Path, suffix: str, fmt: str) -> tuple[list[_Job], Path | None]:
@@ -510,7 +520,9 @@ def _descreen_file(
 
     info = read_info(job.source)
     if info.pages > 1 and job.output.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageWriteError(f"{job.source}: {info.pages} pages; use --format tif (or auto) to keep them all")
+        raise ImageWriteError(
+            f"{job.source}: {info.pages} {info.page_noun}; use --format tif (or auto) to keep them all"
+        )
     dpi = args.dpi or (info.dpi[0] if info.dpi else None) or (expected.dpi if expected else None)
     pages, analyses, kept, assumed = [], [], [], []
     for number, page in enumerate(read_pages(job.source), 1):
@@ -750,13 +762,14 @@ what is kept:
   Each input is analysed first (--auto): an AM screen (ruling, angles), dispersed dots, or continuous
   tone. Continuous-tone inputs are written unchanged, with a warning, unless --force. Resolution,
   ICC profile and EXIF are kept; the bit depth is the input's (16-bit scans stay 16-bit) unless
-  --bit-depth. Multi-page TIFFs are descreened page by page into one multi-page TIFF.
+  --bit-depth. Multi-page TIFFs, and animated GIF, PNG and WebP files frame by frame, are descreened
+  page by page into one multi-page TIFF.
 
 presets:
   --preset NAME says how the scans were printed (an AM preset such as comics, magazine or newspaper,
-  or a YAML file). Pages where the analysis finds no screen (and every page with --no-auto) are descreened as
-  the preset's screen instead of being passed through: the classical filters are sized to its ruling
-  and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one (outputs of
+  or a YAML file). Pages where the analysis finds no screen (every page with --no-auto) are descreened
+  as the preset's screen instead of being passed through: the classical filters are sized to its
+  ruling and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one (outputs of
   `halftone --preset` state theirs). A screen the analysis finds always wins over the preset's.
 
 summary and exit status:
@@ -772,7 +785,7 @@ report:
   top. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
   are downscaled for the page, which says so); a preview whose PNG is under 1 MiB is embedded in the page
   (data: URI) while the page stays under 32 MiB, the others are written beside it in FILE_files/.
-  Multi-page TIFFs show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
+  Multi-page files show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
   covers what finished.
 """
 
@@ -858,7 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
         "halftone",
         help="halftone one image and write it (PNG, TIFF, ...)",
         description="Halftone an image. Resolution, ICC profile (when it fits) and EXIF are kept; every page of "
-        "a multi-page TIFF is halftoned into a multi-page TIFF output.",
+        "a multi-page TIFF (every frame of an animated GIF, PNG or WebP) is halftoned into a multi-page TIFF "
+        "output.",
     )
     ht.add_argument("input", help="input image (any common format, grey/RGB/RGBA/palette/16-bit/CMYK)")
     ht.add_argument("output", help="output image; its suffix picks the format")

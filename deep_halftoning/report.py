@@ -37,7 +37,7 @@ PREVIEW_SIDE = 2048
 EMBED_LIMIT = 1 << 20
 #: Previews stop being embedded once the embedded ones reach this many bytes (the rest go beside).
 EMBED_TOTAL = 32 << 20
-#: Pages of a multi-page TIFF shown per file; the rest are named in a note.
+#: Pages (or frames) of a multi-page file shown per file; the rest are named in a note.
 MAX_PAGES = 8
 #: The divider's colour (the browser test looks for it in a screenshot).
 DIVIDER_COLOUR = "#ff00ff"

@@ -302,6 +302,26 @@ def test_multipage_tiff_is_descreened_page_by_page(tmp_path, capsys):
     assert "3 pages; use --format tif" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_animated_gif_and_png_are_descreened_frame_by_frame(tmp_path, capsys, suffix):
+    from conftest import save_animation
+
+    from deep_halftoning.io import read_info, read_pages
+
+    frames = [read_image(_scan(tmp_path / f"f{i}.png", "am", seed=i)) for i in range(3)]
+    anim = save_animation(tmp_path / f"anim{suffix}", frames)
+    out = tmp_path / "out"
+    assert main(["descreen", str(anim), "-o", str(out), "--method", "gaussian"]) == 0
+    assert f"{anim} (3 pages): " in capsys.readouterr().err
+    result = out / "anim_descreened.tif"  # auto: a TIFF keeps every frame
+    assert read_info(result).pages == 3 and _summary(out)["files"][0]["pages"] == 3
+    pages, originals = list(read_pages(result)), list(read_pages(anim))
+    assert all(not np.array_equal(p, o) and p.shape == o.shape for p, o in zip(pages, originals, strict=True))
+    assert np.abs(pages[0] - pages[2]).mean() > 0.01  # each frame its own, not the first one repeated
+    assert main(["descreen", str(anim), "-o", str(out), "--method", "gaussian", "--format", "png"]) == 2
+    assert "3 frames; use --format tif" in capsys.readouterr().err
+
+
 def test_progress_bar_on_a_terminal_and_lines_otherwise(tmp_path, capsys, monkeypatch):
     import io
 
