@@ -43,6 +43,7 @@ DEFAULT_METHOD = "floyd-steinberg"
 MODEL_DEFAULTS = {"tile": 512, "overlap": 64, "batch": 4}
 TILE_RANGE = (32, 8192)
 SUMMARY_NAME = "descreen-summary.json"
+DEFAULT_SUFFIX = "_descreened"
 SIXTEEN_BIT_SUFFIXES = (".png", *TIFF_SUFFIXES)
 #: What goes wrong with one file of a batch without stopping the rest.
 FILE_ERRORS = (ImageReadError, ImageWriteError, ValueError, OSError, RuntimeError, MemoryError)
@@ -307,25 +308,33 @@ class _Job:
     record: dict = field(default_factory=dict)
 
 
-def _wanted(file: Path, folder: Path, out_dir: Path, suffix: str) -> bool:
-    """Whether ``file``, found under ``folder``, is an input: an image by suffix, not hidden, not an output."""
+def _wanted(file: Path, folder: Path) -> bool:
+    """Whether ``file``, found under ``folder``, may be an input: an image by suffix, not hidden."""
     from .data.sources import IMAGE_SUFFIXES
 
     if file.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in file.relative_to(folder).parts):
         return False
-    if not file.is_file():
+    return file.is_file()
+
+
+def _earlier_output(file: Path, folder: Path, out_dir: Path, suffix: str, include: bool) -> bool:
+    """Whether ``file``, found under ``folder``, is what a descreen wrote: anything in ``-o`` when that lies
+    in the folder (always), else unless ``include``: a name ending in ``suffix`` or the default one, a report's
+    preview (``<report>_files/``)."""
+    from .report import is_preview
+
+    if out_dir in _abs(file).parents and _abs(folder) in out_dir.parents:
+        return True
+    if include:
         return False
-    if out_dir in _abs(file).parents:
-        if _abs(folder) in out_dir.parents:
-            return False  # -o lies inside the folder: what is in it are outputs
-        if suffix and file.stem.endswith(suffix):
-            return False  # an earlier output beside its input
-    return True
+    return any(s and file.stem.endswith(s) for s in (suffix, DEFAULT_SUFFIX)) or is_preview(file)
 
 
-def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) -> tuple[list, list[str]]:
+def _gather(
+    inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str, include_outputs: bool = False
+) -> tuple[list, list[str]]:
     """``(file, root)`` for every input file in order (a file's root is its folder, a folder is its own root),
-    and notes on what was left out."""
+    and notes on what was left out (earlier outputs in folders, unless ``include_outputs``)."""
     from .data.sources import IMAGE_SUFFIXES
 
     pairs: list[tuple[Path, Path]] = []
@@ -336,8 +345,15 @@ def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) 
         if path.is_dir():
             if not recursive:
                 raise UsageError(f"{path}: is a folder; add -r to descreen the images in it")
-            found = [(f, path) for f in sorted(path.rglob("*")) if _wanted(f, path, _abs(out_dir), suffix)]
-            if not found:
+            images = [f for f in sorted(path.rglob("*")) if _wanted(f, path)]
+            found = [(f, path) for f in images if not _earlier_output(f, path, _abs(out_dir), suffix, include_outputs)]
+            if len(found) < len(images):
+                names = ", ".join(dict.fromkeys(f"*{s}.*" for s in (suffix, DEFAULT_SUFFIX) if s))
+                notes.append(
+                    f"{path}: skipped {len(images) - len(found)} earlier output(s) ({names}, report previews); "
+                    "--include-outputs descreens them too"
+                )
+            elif not found:
                 notes.append(f"{path}: no images ({' '.join(IMAGE_SUFFIXES)}) in this folder")
         else:
             found = [(path, path.parent)]
@@ -604,7 +620,7 @@ def _descreen(args: argparse.Namespace) -> int:
     expected = _PresetScreen.of(args.preset) if args.preset else None
     out_dir = Path(args.output)
     _check_output_folder(out_dir)
-    pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix)
+    pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix, args.include_outputs)
     if not pairs:
         raise UsageError("nothing to descreen: " + "; ".join(notes))
     jobs, root = _plan(pairs, out_dir, args.suffix, args.format)
@@ -697,6 +713,7 @@ def _descreen(args: argparse.Namespace) -> int:
             "format": args.format,
             "suffix": args.suffix,
             "skip_existing": args.skip_existing,
+            "include_outputs": args.include_outputs,
             "dpi": args.dpi,
             "preset": expected.name if expected else None,
         },
@@ -750,11 +767,13 @@ def _descreen(args: argparse.Namespace) -> int:
 
 DESCREEN_EPILOG = """\
 outputs:
-  Each input becomes OUT/<its folder>/<stem><suffix>.png (.tif for TIFF inputs; see --format).
-  Folders are mirrored relative to the inputs' common parent folder: `descreen d1/x.png d2/x.png -o out`
-  writes out/d1/x_descreened.png and out/d2/x_descreened.png, while `descreen scans/*.png -o out` stays
-  flat. With -r a folder's images (by suffix: .png .jpg .jpeg .webp .tif .tiff .bmp; hidden files and
-  earlier outputs skipped) keep their sub-folders. Inputs that would still share an output name (x.png
+  Each input becomes OUT/<its folder>/<stem><suffix>.png (.tif for TIFF inputs and files of several
+  pages or frames; see --format). Folders are mirrored relative to the inputs' common parent folder:
+  `descreen d1/x.png d2/x.png -o out` writes out/d1/x_descreened.png and out/d2/x_descreened.png, while
+  `descreen scans/*.png -o out` stays flat. With -r a folder's images (by suffix: .png .jpg .jpeg .webp
+  .tif .tiff .bmp) keep their sub-folders; hidden files and earlier outputs (*_descreened.* or the
+  --suffix, a report's previews, anything in -o when it lies inside) are skipped, and counted in a
+  note (--include-outputs takes all but the last). Inputs that would still share an output name (x.png
   and x.jpg) get distinct names (x_jpg_descreened.png), reported in a note and in the summary.
   No output may replace an input. Existing outputs are replaced, atomically; --skip-existing keeps them.
 
@@ -780,9 +799,10 @@ summary and exit status:
 
 report:
   --report FILE.html writes one self-contained page from the same records as the summary: per file a
-  before/after slider (drag the divider, or focus it and use the arrow keys), 1:1 pixels or fit to
-  window, what the analysis found, the method or model, the time and the status; the batch totals on
-  top. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
+  before/after slider (drag the divider, or focus it and use the arrow keys), zoom (fit to window,
+  smoothly reduced so that the screen makes no moire; 1:1, 2x, 4x pixels, unsmoothed), what the
+  analysis found, the method or model, the time and the status; the batch totals on top. Paths are
+  relative to the page. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
   are downscaled for the page, which says so); a preview whose PNG is under 1 MiB is embedded in the page
   (data: URI) while the page stays under 32 MiB, the others are written beside it in FILE_files/.
   Multi-page files show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
@@ -890,7 +910,14 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("inputs", nargs="+", help="scanned halftones, or folders of them with -r")
     ds.add_argument("-o", "--output", required=True, help="output folder")
     ds.add_argument("-r", "--recursive", action="store_true", help="take folders: their images and sub-folders")
-    ds.add_argument("--suffix", default="_descreened", help="added to each output file name (default _descreened)")
+    ds.add_argument(
+        "--suffix", default=DEFAULT_SUFFIX, help=f"added to each output file name (default {DEFAULT_SUFFIX})"
+    )
+    ds.add_argument(
+        "--include-outputs",
+        action="store_true",
+        help=f"with -r, also descreen files that look like earlier outputs (*{DEFAULT_SUFFIX}.*, report previews)",
+    )
     ds.add_argument(
         "--format",
         choices=("auto", "png", "tif"),

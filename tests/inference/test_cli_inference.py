@@ -154,6 +154,29 @@ def test_recursive_mirrors_sub_folders_and_skips_what_is_not_an_input(tmp_path, 
     assert err.endswith("is a folder; add -r to descreen the images in it") and "\n" not in err
 
 
+def test_recursive_skips_earlier_outputs_unless_asked(tmp_path, capsys):
+    import shutil
+
+    scans = tmp_path / "scans"
+    scan = _scan(scans / "a.png", "am")
+    assert main(["descreen", str(scan), "-o", str(scans), "--method", "gaussian", "--no-summary"]) == 0  # beside it
+    (scans / "r_files").mkdir()
+    shutil.copy(scan, scans / "r_files" / "0001-p1-before-724w.png")  # a report's preview
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian"]) == 0
+    err = capsys.readouterr().err
+    assert f"{scans}: skipped 2 earlier output(s) (*_descreened.*, report previews); --include-outputs" in err
+    assert "descreened 1 of 1" in err and [r["input"] for r in _summary(out)["files"]] == [str(scan)]
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian", "--include-outputs"]) == 0
+    assert " of 3 file(s)" in capsys.readouterr().err  # the earlier output, continuous tone, copied
+    assert (out / "a_descreened_descreened.png").is_file() and (out / "r_files").is_dir()
+    (scans / "a.png").unlink()
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("deep-halftoning: error: nothing to descreen: ") and "skipped 2 earlier" in err
+
+
 def test_skip_existing_resumes_a_batch(tmp_path, capsys):
     inputs = [str(_scan(tmp_path / f"s{i}.png", "am", seed=i)) for i in range(3)]
     out = tmp_path / "out"
