@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .io import (
     write_pages,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from .inference import ScreenAnalysis
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -501,6 +504,7 @@ class _PresetScreen:
 
     @classmethod
     def of(cls, spec: str) -> _PresetScreen:
+        """The screen of preset ``spec`` (a name or a YAML path); one line naming the AM presets for others."""
         preset = get_preset(spec)
         if preset.screen is None:
             screened = ", ".join(name for name in preset_names() if get_preset(name).screen is not None)
@@ -510,7 +514,7 @@ class _PresetScreen:
             )
         return cls(preset.name, *preset.screen)
 
-    def analysis(self, measured, dpi: float):
+    def analysis(self, measured: ScreenAnalysis | None, dpi: float) -> ScreenAnalysis:
         """A :class:`ScreenAnalysis` of this screen at ``dpi`` (the measured one's spectral figures kept)."""
         from .inference import Screen, ScreenAnalysis
 
@@ -521,9 +525,11 @@ class _PresetScreen:
         return ScreenAnalysis("am", share, peak, screens, dpi)
 
     def record(self, dpi: float, pages: list[int]) -> dict:
+        """What the summary keeps of this screen: the preset, its ruling at ``dpi``, the pages it stood in for."""
         return {"preset": self.name, "lpi": self.lpi, "dpi": dpi, "period": round(dpi / self.lpi, 4), "pages": pages}
 
     def describe(self, dpi: float) -> str:
+        """The words added to what a page's analysis found."""
         return f"descreened as the {self.name} preset's screen ({self.lpi:g} lpi, period {dpi / self.lpi:.1f} px)"
 
 
@@ -788,8 +794,8 @@ presets:
   --preset NAME says how the scans were printed (an AM preset such as comics, magazine or newspaper,
   or a YAML file). Pages where the analysis finds no screen (every page with --no-auto) are descreened
   as the preset's screen instead of being passed through: the classical filters are sized to its
-  ruling and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one (outputs of
-  `halftone --preset` state theirs). A screen the analysis finds always wins over the preset's.
+  ruling and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one
+  (outputs of `halftone --preset` state theirs). A screen the analysis finds wins over the preset's.
 
 summary and exit status:
   A JSON summary (input, output, analysis, method/model, seconds and status of each file) goes to
@@ -802,9 +808,10 @@ report:
   before/after slider (drag the divider, or focus it and use the arrow keys), zoom (fit to window,
   smoothly reduced so that the screen makes no moire; 1:1, 2x, 4x pixels, unsmoothed), what the
   analysis found, the method or model, the time and the status; the batch totals on top. Paths are
-  relative to the page. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
-  are downscaled for the page, which says so); a preview whose PNG is under 1 MiB is embedded in the page
-  (data: URI) while the page stays under 32 MiB, the others are written beside it in FILE_files/.
+  relative to the page. It loads nothing from the network. Previews are at most 2048 px on the long
+  side (larger images are downscaled for the page, which says so); a preview whose PNG is under 1 MiB
+  is embedded in the page (data: URI) while the page stays under 32 MiB, the others are written beside
+  it in FILE_files/.
   Multi-page files show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
   covers what finished.
 """

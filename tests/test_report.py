@@ -345,3 +345,10 @@ def test_paths_on_the_page_are_relative_to_it(tmp_path):
     assert "the shipped fidelity descreener (deep_halftoning/assets/descreener/fidelity.ckpt)" in text
     assert "records of <code>../out/s.json</code>" in text and "output folder <code>../out</code>" in text
     assert shown_path("x/y.png") == "x/y.png"  # no page: as recorded
+
+
+def test_a_preset_screen_that_stood_in_is_named():
+    record = {**_records()[0], "method": "gaussian", "pages": 2, "analysis": [AM, DISPERSED]}
+    record["assumed_screen"] = {"preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [2]}
+    text = " ".join(_check(render_report([record])).text)
+    assert "page(s) 2: the newspaper preset's 85 lpi screen (period 3.5 px at 300 dpi)" in text
