@@ -15,14 +15,14 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
 from .halftone import CATALOGUE, MODES, get_method, halftone
-from .halftone.presets import load_preset
+from .halftone.presets import get_preset, preset_names
 from .inference.runtime import BACKENDS, PRECISIONS
 from .io import (
     TIFF_SUFFIXES,
@@ -37,6 +37,9 @@ from .io import (
     write_text,
 )
 
+if TYPE_CHECKING:
+    from .inference import ScreenAnalysis
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 HALFTONE_FLAGS = ("serpentine", "lpi", "dpi", "angles", "dot", "supersample", "seed", "size")
@@ -45,6 +48,7 @@ DEFAULT_METHOD = "floyd-steinberg"
 MODEL_DEFAULTS = {"tile": 512, "overlap": 64, "batch": 4}
 TILE_RANGE = (32, 8192)
 SUMMARY_NAME = "descreen-summary.json"
+DEFAULT_SUFFIX = "_descreened"
 SIXTEEN_BIT_SUFFIXES = (".png", *TIFF_SUFFIXES)
 #: What goes wrong with one file of a batch without stopping the rest.
 FILE_ERRORS = (ImageReadError, ImageWriteError, ValueError, OSError, RuntimeError, MemoryError)
@@ -139,7 +143,7 @@ def _note(args: argparse.Namespace, text: str) -> None:
 def _halftone_settings(args: argparse.Namespace) -> tuple[str, str | None, float, dict[str, object]]:
     """Method, mode, UCR and parameters from the flags, on top of an optional preset; checked before any
     image is read."""
-    preset = load_preset(args.preset) if args.preset else None
+    preset = get_preset(args.preset) if args.preset else None
     method = args.method or (preset.method if preset else DEFAULT_METHOD)
     mode = args.mode or (preset.mode if preset else None)
     ucr = args.ucr if args.ucr is not None else (preset.ucr if preset else 1.0)
@@ -166,14 +170,25 @@ def _output_bits(args: argparse.Namespace, info: ImageInfo, output: Path) -> int
     return info.bit_depth
 
 
-def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray]) -> int:
-    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth."""
+def _rendered_dpi(method: str, params: dict[str, object]) -> float | None:
+    """The resolution an AM screen is rendered at (its output says so, for its ruling to read right)."""
+    dpi = get_method(method).resolve(params).get("dpi")
+    return float(dpi) if dpi is not None else None
+
+
+def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray], dpi: float | None = None) -> int:
+    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth
+    (its resolution becomes ``dpi`` when given)."""
     source, output = Path(args.input), Path(args.output)
     if same_file(output, source):
         raise ImageWriteError(f"{output}: refusing to overwrite an input file")
     info = read_info(source)
+    if dpi is not None:
+        info = replace(info, dpi=(dpi, dpi))
     if info.pages > 1 and output.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageWriteError(f"{source}: {info.pages} pages; write a TIFF (.tif) to keep them, not {output.suffix}")
+        raise ImageWriteError(
+            f"{source}: {info.pages} {info.page_noun}; write a TIFF (.tif) to keep them all, not {output.suffix}"
+        )
     bits = _output_bits(args, info, output)
     pages = [transform(page) for page in read_pages(source)]
     write_pages(output, pages, bit_depth=bits, protect=[source], info=info)
@@ -182,7 +197,8 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
 
 def _halftone(args: argparse.Namespace) -> int:
     method, mode, ucr, params = _halftone_settings(args)
-    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image)
+    dpi = _rendered_dpi(method, params)
+    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image, dpi)
     _say_method(args, method)
     return 0
 
@@ -191,7 +207,8 @@ def _rescreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--descreen")
     method, mode, ucr, params = _halftone_settings(args)
     clean, _ = _descreen_function(args)
-    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image)
+    dpi = _rendered_dpi(method, params)
+    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image, dpi)
     _say_method(args, method)
     return 0
 
@@ -328,25 +345,33 @@ class _Job:
     record: dict = field(default_factory=dict)
 
 
-def _wanted(file: Path, folder: Path, out_dir: Path, suffix: str) -> bool:
-    """Whether ``file``, found under ``folder``, is an input: an image by suffix, not hidden, not an output."""
+def _wanted(file: Path, folder: Path) -> bool:
+    """Whether ``file``, found under ``folder``, may be an input: an image by suffix, not hidden."""
     from .data.sources import IMAGE_SUFFIXES
 
     if file.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in file.relative_to(folder).parts):
         return False
-    if not file.is_file():
+    return file.is_file()
+
+
+def _earlier_output(file: Path, folder: Path, out_dir: Path, suffix: str, include: bool) -> bool:
+    """Whether ``file``, found under ``folder``, is what a descreen wrote: anything in ``-o`` when that lies
+    in the folder (always), else unless ``include``: a name ending in ``suffix`` or the default one, a report's
+    preview (``<report>_files/``)."""
+    from .report import is_preview
+
+    if out_dir in _abs(file).parents and _abs(folder) in out_dir.parents:
+        return True
+    if include:
         return False
-    if out_dir in _abs(file).parents:
-        if _abs(folder) in out_dir.parents:
-            return False  # -o lies inside the folder: what is in it are outputs
-        if suffix and file.stem.endswith(suffix):
-            return False  # an earlier output beside its input
-    return True
+    return any(s and file.stem.endswith(s) for s in (suffix, DEFAULT_SUFFIX)) or is_preview(file)
 
 
-def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) -> tuple[list, list[str]]:
+def _gather(
+    inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str, include_outputs: bool = False
+) -> tuple[list, list[str]]:
     """``(file, root)`` for every input file in order (a file's root is its folder, a folder is its own root),
-    and notes on what was left out."""
+    and notes on what was left out (earlier outputs in folders, unless ``include_outputs``)."""
     from .data.sources import IMAGE_SUFFIXES
 
     pairs: list[tuple[Path, Path]] = []
@@ -357,8 +382,15 @@ def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) 
         if path.is_dir():
             if not recursive:
                 raise UsageError(f"{path}: is a folder; add -r to descreen the images in it")
-            found = [(f, path) for f in sorted(path.rglob("*")) if _wanted(f, path, _abs(out_dir), suffix)]
-            if not found:
+            images = [f for f in sorted(path.rglob("*")) if _wanted(f, path)]
+            found = [(f, path) for f in images if not _earlier_output(f, path, _abs(out_dir), suffix, include_outputs)]
+            if len(found) < len(images):
+                names = ", ".join(dict.fromkeys(f"*{s}.*" for s in (suffix, DEFAULT_SUFFIX) if s))
+                notes.append(
+                    f"{path}: skipped {len(images) - len(found)} earlier output(s) ({names}, report previews); "
+                    "--include-outputs descreens them too"
+                )
+            elif not found:
                 notes.append(f"{path}: no images ({' '.join(IMAGE_SUFFIXES)}) in this folder")
         else:
             found = [(path, path.parent)]
@@ -373,9 +405,17 @@ def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) 
 
 
 def _output_suffix(source: Path, fmt: str) -> str:
-    if fmt == "auto":
-        return source.suffix.lower() if source.suffix.lower() in TIFF_SUFFIXES else ".png"
-    return f".{fmt}"
+    """``--format``'s suffix; ``auto``: a TIFF's own, a TIFF for other files of several pages or frames
+    (an animated GIF, PNG or WebP), else PNG."""
+    if fmt != "auto":
+        return f".{fmt}"
+    if source.suffix.lower() in TIFF_SUFFIXES:
+        return source.suffix.lower()
+    try:
+        several = read_info(source).pages > 1
+    except ImageReadError:  # the file's own error comes when it is descreened
+        several = False
+    return ".tif" if several else ".png"
 
 
 def _plan(pairs: list[tuple[Path, Path]], out_dir: Path, suffix: str, fmt: str) -> tuple[list[_Job], Path | None]:
@@ -486,37 +526,96 @@ class _Progress:
             self.bar = None
 
 
-def _descreen_file(job: _Job, args: argparse.Namespace, descreen: Callable) -> dict:
-    """Analyse and descreen (or keep) every page of one input; write them; the file's summary record."""
+@dataclass(frozen=True)
+class _PresetScreen:
+    """The screen of ``descreen --preset``: how the scans were printed, standing in where the analysis
+    finds no screen (or with ``--no-auto``)."""
+
+    name: str
+    lpi: float
+    dpi: float
+    angles: tuple[float, ...]
+
+    @classmethod
+    def of(cls, spec: str) -> _PresetScreen:
+        """The screen of preset ``spec`` (a name or a YAML path); one line naming the AM presets for others."""
+        preset = get_preset(spec)
+        if preset.screen is None:
+            screened = ", ".join(name for name in preset_names() if get_preset(name).screen is not None)
+            raise UsageError(
+                f"--preset {spec}: {preset.method} has no screen ruling; descreen takes an AM preset ({screened}) "
+                "or an AM preset's YAML"
+            )
+        return cls(preset.name, *preset.screen)
+
+    def analysis(self, measured: ScreenAnalysis | None, dpi: float) -> ScreenAnalysis:
+        """A :class:`ScreenAnalysis` of this screen at ``dpi`` (the measured one's spectral figures kept)."""
+        from .inference import Screen, ScreenAnalysis
+
+        period = dpi / self.lpi
+        angles = dict.fromkeys(round(a % 90, 6) for a in self.angles)  # 0 and 90: one square lattice
+        screens = [Screen(1 / period, period, angle, 1.0, self.lpi) for angle in angles]
+        share, peak = (measured.high_frequency_share, measured.peak_ratio) if measured else (math.nan, math.nan)
+        return ScreenAnalysis("am", share, peak, screens, dpi)
+
+    def record(self, dpi: float, pages: list[int]) -> dict:
+        """What the summary keeps of this screen: the preset, its ruling at ``dpi``, the pages it stood in for."""
+        return {"preset": self.name, "lpi": self.lpi, "dpi": dpi, "period": round(dpi / self.lpi, 4), "pages": pages}
+
+    def describe(self, dpi: float) -> str:
+        """The words added to what a page's analysis found."""
+        return f"descreened as the {self.name} preset's screen ({self.lpi:g} lpi, period {dpi / self.lpi:.1f} px)"
+
+
+def _descreen_file(
+    job: _Job, args: argparse.Namespace, descreen: Callable, expected: _PresetScreen | None = None
+) -> dict:
+    """Analyse and descreen (or keep) every page of one input; write them; the file's summary record.
+    With ``expected`` (``--preset``), pages without a screen found are descreened as its screen."""
     from .inference import analyse
 
     info = read_info(job.source)
     if info.pages > 1 and job.output.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageWriteError(f"{job.source}: {info.pages} pages; use --format tif (or auto) to keep them all")
-    dpi = args.dpi or (info.dpi[0] if info.dpi else None)
-    pages, analyses, kept = [], [], []
+        raise ImageWriteError(
+            f"{job.source}: {info.pages} {info.page_noun}; use --format tif (or auto) to keep them all"
+        )
+    dpi = args.dpi or (info.dpi[0] if info.dpi else None) or (expected.dpi if expected else None)
+    pages, analyses, kept, assumed = [], [], [], []
     for number, page in enumerate(read_pages(job.source), 1):
         try:
             analysis = analyse(page, dpi=dpi) if args.auto else None
         except ValueError as err:  # too small to tell
             raise ValueError(f"{job.source}: {err}") from None
         analyses.append(analysis)
-        if analysis is not None and analysis.kind == "continuous" and not args.force:
+        if expected is not None and (analysis is None or analysis.kind != "am"):
+            pages.append(descreen(page, expected.analysis(analysis, dpi)))
+            assumed.append(number)
+        elif analysis is not None and analysis.kind == "continuous" and not args.force:
             pages.append(page)
             kept.append(number)
         else:
             pages.append(descreen(page, analysis))
     bits = args.bit_depth or info.bit_depth
     write_pages(job.output, pages, bit_depth=bits, protect=[job.source], info=info)  # others: _input_finder
-    return {
+    found = []
+    for number, analysis in enumerate(analyses, 1):
+        text = _describe(analysis) if analysis is not None else None
+        if number in assumed:
+            text = f"{text or 'not analysed'}; {expected.describe(dpi)}"
+        if text:
+            found.append(text)
+    record = {
         "status": "copied" if len(kept) == len(pages) else "descreened",
         "pages": len(pages),
         "kept_unchanged": kept,
         "analysis": [_rounded(a.to_dict()) if a is not None else None for a in analyses],
-        "found": [_describe(a) for a in analyses if a is not None],
+        "found": found,
         "bit_depth": bits,
         "metadata": info.fit(pages[0]).to_dict(),
     }
+    if assumed:
+        record["assumed_screen"] = expected.record(dpi, assumed)
+    return record
 
 
 def _rounded(value: object) -> object:
@@ -558,9 +657,10 @@ def _previous_records(path: Path | None) -> dict[str, dict]:
 
 def _descreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--method")
+    expected = _PresetScreen.of(args.preset) if args.preset else None
     out_dir = Path(args.output)
     _check_output_folder(out_dir)
-    pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix)
+    pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix, args.include_outputs)
     if not pairs:
         raise UsageError("nothing to descreen: " + "; ".join(notes))
     jobs, root = _plan(pairs, out_dir, args.suffix, args.format)
@@ -614,7 +714,7 @@ def _descreen(args: argparse.Namespace) -> int:
             job.record["status"] = "interrupted"
             tick = time.perf_counter()
             try:
-                record = _descreen_file(job, args, descreen)
+                record = _descreen_file(job, args, descreen, expected)
             except FILE_ERRORS as err:
                 if args.debug:
                     raise
@@ -653,7 +753,9 @@ def _descreen(args: argparse.Namespace) -> int:
             "format": args.format,
             "suffix": args.suffix,
             "skip_existing": args.skip_existing,
+            "include_outputs": args.include_outputs,
             "dpi": args.dpi,
+            "preset": expected.name if expected else None,
         },
         "counts": {**counts, "total": len(jobs)},
         "interrupted": interrupted,
@@ -705,11 +807,13 @@ def _descreen(args: argparse.Namespace) -> int:
 
 DESCREEN_EPILOG = """\
 outputs:
-  Each input becomes OUT/<its folder>/<stem><suffix>.png (.tif for TIFF inputs; see --format).
-  Folders are mirrored relative to the inputs' common parent folder: `descreen d1/x.png d2/x.png -o out`
-  writes out/d1/x_descreened.png and out/d2/x_descreened.png, while `descreen scans/*.png -o out` stays
-  flat. With -r a folder's images (by suffix: .png .jpg .jpeg .webp .tif .tiff .bmp; hidden files and
-  earlier outputs skipped) keep their sub-folders. Inputs that would still share an output name (x.png
+  Each input becomes OUT/<its folder>/<stem><suffix>.png (.tif for TIFF inputs and files of several
+  pages or frames; see --format). Folders are mirrored relative to the inputs' common parent folder:
+  `descreen d1/x.png d2/x.png -o out` writes out/d1/x_descreened.png and out/d2/x_descreened.png, while
+  `descreen scans/*.png -o out` stays flat. With -r a folder's images (by suffix: .png .jpg .jpeg .webp
+  .tif .tiff .bmp) keep their sub-folders; hidden files and earlier outputs (*_descreened.* or the
+  --suffix, a report's previews, anything in -o when it lies inside) are skipped, and counted in a
+  note (--include-outputs takes all but the last). Inputs that would still share an output name (x.png
   and x.jpg) get distinct names (x_jpg_descreened.png), reported in a note and in the summary.
   No output may replace an input. Existing outputs are replaced, atomically; --skip-existing keeps them.
 
@@ -717,7 +821,15 @@ what is kept:
   Each input is analysed first (--auto): an AM screen (ruling, angles), dispersed dots, or continuous
   tone. Continuous-tone inputs are written unchanged, with a warning, unless --force. Resolution,
   ICC profile and EXIF are kept; the bit depth is the input's (16-bit scans stay 16-bit) unless
-  --bit-depth. Multi-page TIFFs are descreened page by page into one multi-page TIFF.
+  --bit-depth. Multi-page TIFFs, and animated GIF, PNG and WebP files frame by frame, are descreened
+  page by page into one multi-page TIFF.
+
+presets:
+  --preset NAME says how the scans were printed (an AM preset such as comics, magazine or newspaper,
+  or a YAML file). Pages where the analysis finds no screen (every page with --no-auto) are descreened
+  as the preset's screen instead of being passed through: the classical filters are sized to its
+  ruling and notch its angles. Its dpi is the scan's when neither --dpi nor the file states one
+  (outputs of `halftone --preset` state theirs). A screen the analysis finds wins over the preset's.
 
 summary and exit status:
   A JSON summary (input, output, analysis, method/model, seconds and status of each file) goes to
@@ -727,12 +839,14 @@ summary and exit status:
 
 report:
   --report FILE.html writes one self-contained page from the same records as the summary: per file a
-  before/after slider (drag the divider, or focus it and use the arrow keys), 1:1 pixels or fit to
-  window, what the analysis found, the method or model, the time and the status; the batch totals on
-  top. It loads nothing from the network. Previews are at most 2048 px on the long side (larger images
-  are downscaled for the page, which says so); a preview whose PNG is under 1 MiB is embedded in the page
-  (data: URI) while the page stays under 32 MiB, the others are written beside it in FILE_files/.
-  Multi-page TIFFs show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
+  before/after slider (drag the divider, or focus it and use the arrow keys), zoom (fit to window,
+  smoothly reduced so that the screen makes no moire; 1:1, 2x, 4x pixels, unsmoothed), what the
+  analysis found, the method or model, the time and the status; the batch totals on top. Paths are
+  relative to the page. It loads nothing from the network. Previews are at most 2048 px on the long
+  side (larger images are downscaled for the page, which says so); a preview whose PNG is under 1 MiB
+  is embedded in the page (data: URI) while the page stays under 32 MiB, the others are written beside
+  it in FILE_files/.
+  Multi-page files show their first 8 pages. Skipped files are listed; after Ctrl-C the report still
   covers what finished.
 """
 
@@ -746,7 +860,9 @@ def _add_halftone_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method", metavar="NAME", help=f"halftoning method (default {DEFAULT_METHOD}; see `deep-halftoning methods`)"
     )
-    parser.add_argument("--preset", metavar="YAML", help="settings file, e.g. conf/halftone/newspaper.yaml")
+    parser.add_argument(
+        "--preset", metavar="NAME", help=f"named settings ({', '.join(preset_names())}) or the path of a preset YAML"
+    )
     parser.add_argument("--mode", choices=MODES, help="grey, per-channel RGB, or CMYK inks (default: by input)")
     parser.add_argument("--ucr", type=_unit_interval, help="under-colour removal for CMYK, 0..1 (default 1)")
     parser.add_argument(
@@ -829,7 +945,8 @@ def build_parser() -> argparse.ArgumentParser:
         "halftone",
         help="halftone one image and write it (PNG, TIFF, ...)",
         description="Halftone an image. Resolution, ICC profile (when it fits) and EXIF are kept; every page of "
-        "a multi-page TIFF is halftoned into a multi-page TIFF output.",
+        "a multi-page TIFF (every frame of an animated GIF, PNG or WebP) is halftoned into a multi-page TIFF "
+        "output.",
     )
     ht.add_argument("input", help="input image (any common format, grey/RGB/RGBA/palette/16-bit/CMYK)")
     ht.add_argument("output", help="output image; its suffix picks the format")
@@ -847,7 +964,14 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("inputs", nargs="+", help="scanned halftones, or folders of them with -r")
     ds.add_argument("-o", "--output", required=True, help="output folder")
     ds.add_argument("-r", "--recursive", action="store_true", help="take folders: their images and sub-folders")
-    ds.add_argument("--suffix", default="_descreened", help="added to each output file name (default _descreened)")
+    ds.add_argument(
+        "--suffix", default=DEFAULT_SUFFIX, help=f"added to each output file name (default {DEFAULT_SUFFIX})"
+    )
+    ds.add_argument(
+        "--include-outputs",
+        action="store_true",
+        help=f"with -r, also descreen files that look like earlier outputs (*{DEFAULT_SUFFIX}.*, report previews)",
+    )
     ds.add_argument(
         "--format",
         choices=("auto", "png", "tif"),
@@ -864,6 +988,12 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--force", action="store_true", help="descreen continuous-tone inputs too")
     ds.add_argument(
         "--dpi", type=_number(float, low=0), help="scan resolution for the rulings reported (default: the file's own)"
+    )
+    ds.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="how the scans were printed: an AM preset (e.g. newspaper) or its YAML; its screen stands in "
+        "where the analysis finds none (see below)",
     )
     ds.add_argument("--summary", metavar="FILE", help=f"JSON summary file, - for stdout (default OUT/{SUMMARY_NAME})")
     ds.add_argument("--no-summary", action="store_true", help="write no summary")

@@ -10,11 +10,8 @@ import time
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from .halftone.presets import load_preset
+from .halftone.presets import PRESETS_DIR, load_preset
 from .io import read_image, write_image
-
-#: The presets of the repository's conf/halftone/, shipped inside the package.
-PRESETS_DIR = Path(__file__).parent / "conf" / "halftone"
 
 
 def sample_image_path():

@@ -8,8 +8,9 @@ reason. :func:`write_image` writes atomically and refuses to replace an input.
 
 What a derived image should keep from its source (resolution, ICC profile,
 EXIF, bit depth, page count) comes from :func:`read_info` as an
-:class:`ImageInfo`; :func:`read_pages` decodes a multi-page TIFF page by page,
-and :func:`write_pages` writes pages (and that metadata) back as one file.
+:class:`ImageInfo`; :func:`read_pages` decodes a multi-page file page by page
+(the pages of a TIFF, the frames of an animated GIF, PNG or WebP), and
+:func:`write_pages` writes pages (and that metadata) back as one file.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 DEFAULT_MAX_PIXELS = 2 * 89_478_485
 WRITE_FORMATS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
+#: Formats read page by page: TIFF pages, and the frames of animated GIF, PNG (APNG) and WebP, each frame
+#: as a viewer composes it. Others have one image (a camera's MPO JPEG holds previews, not pages).
+PAGED_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")
 #: EXIF tags of the first directory that describe a picture (not its layout, size or orientation),
 #: carried to images derived from it: description, make, model, software, date, artist, host, copyright.
 EXIF_KEPT = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298)
@@ -56,7 +60,7 @@ class ImageInfo:
     embedded colour profile; ``exif`` the descriptive EXIF (camera or scanner, dates,
     artist, copyright, the Exif and GPS directories) without the orientation, which
     :func:`read_image` has already applied to the pixels; ``bit_depth`` 16 when any
-    sample has more than 8 bits; ``pages`` the number of TIFF pages.
+    sample has more than 8 bits; ``pages`` the number of pages (TIFF) or frames (animations).
     """
 
     format: str | None = None
@@ -65,6 +69,11 @@ class ImageInfo:
     dpi: tuple[float, float] | None = None
     icc_profile: bytes | None = None
     exif: bytes | None = None
+
+    @property
+    def page_noun(self) -> str:
+        """What the file's pages are called: a TIFF's ``pages``, an animation's ``frames``."""
+        return "pages" if self.format in (None, "TIFF") else "frames"
 
     @property
     def icc_space(self) -> str | None:
@@ -98,7 +107,7 @@ class ImageInfo:
 def read_image(
     path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int | None = None
 ) -> np.ndarray:
-    """Decode ``path`` to float32 in [0, 1] (``H x W`` grey or ``H x W x 3`` RGB); the first page of a TIFF.
+    """Decode ``path`` to float32 in [0, 1] (``H x W`` grey or ``H x W x 3`` RGB); the first page or frame.
 
     With ``max_side``, larger images are shrunk (keeping the aspect ratio) so
     their longer side is at most ``max_side``; JPEGs are then decoded at reduced
@@ -126,7 +135,8 @@ def read_info(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
 
 
 def read_pages(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[np.ndarray]:
-    """Each page of a multi-page TIFF in turn, decoded as :func:`read_image` does (other files: their one image).
+    """Each page of a multi-page TIFF (or frame of an animation, see :data:`PAGED_FORMATS`) in turn, decoded
+    as :func:`read_image` does (other files: their one image).
 
     The file is not held open between pages, so a slow consumer keeps no handle or state.
     """
@@ -186,7 +196,7 @@ def _decode(pil: Image.Image, path: Path, max_side: int | None, page: int = 0) -
 
 
 def _page_count(pil: Image.Image) -> int:
-    return int(getattr(pil, "n_frames", 1)) if pil.format == "TIFF" else 1
+    return int(getattr(pil, "n_frames", 1)) if pil.format in PAGED_FORMATS else 1
 
 
 def _sample_bits(pil: Image.Image, path: Path) -> int:

@@ -3,14 +3,18 @@
 :func:`render_report` is pure: the summary's records (and their previews) in, one self-contained
 HTML page out: no network at all (no CDN, fonts or scripts from elsewhere; a Content-Security-Policy
 forbids any), plain HTML/CSS and a little vanilla JavaScript. Per file: a before/after slider (the
-input scan and the descreened output overlaid, a draggable divider that the arrow keys move), a
-toggle between 1:1 pixels and fit-to-window, what the analysis found, the method or model, the
-time taken and the status. A header gives the batch totals.
+input scan and the descreened output overlaid, a draggable divider that the arrow keys move), zoom
+buttons (fit to window; 1:1, 2x and 4x pixels, enlarged without smoothing), what the analysis found,
+the method or model, the time taken and the status. A header gives the batch totals. Paths are shown
+relative to the page.
 
 :func:`write_report` reads each file's images, makes previews at most :data:`PREVIEW_SIDE` pixels on
-the long side (smaller images keep every pixel, so 1:1 is the real thing), embeds those whose PNG is
-at most ``embed_limit`` bytes as ``data:`` URIs (while the page stays under ``embed_total``) and
-writes the others beside the page in ``<report stem>_files/``; then the page, atomically.
+the long side (smaller images keep every pixel, so 1:1 is the real thing; larger ones are reduced
+with a Lanczos filter), and smooth reductions of each for fit to window (:func:`fit_levels`: the page
+shows the largest one the window holds, so the browser never shrinks a halftone into moire), embeds
+those whose PNG is at most ``embed_limit`` bytes as ``data:`` URIs (while the page stays under
+``embed_total``) and writes the others beside the page in ``<report stem>_files/``; then the page,
+atomically.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import html
 import itertools
+import json
 import math
 import os
 import re
@@ -28,6 +33,7 @@ from urllib.parse import quote
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from .io import ImageReadError, ImageWriteError, atomic_output, read_image, read_info, read_pages
 
@@ -37,7 +43,15 @@ PREVIEW_SIDE = 2048
 EMBED_LIMIT = 1 << 20
 #: Previews stop being embedded once the embedded ones reach this many bytes (the rest go beside).
 EMBED_TOTAL = 32 << 20
-#: Pages of a multi-page TIFF shown per file; the rest are named in a note.
+#: Fit to window shows the largest smooth reduction of a preview (widths 2**(-k/2) of its own, down to this one)
+#: that is no wider than the screen pixels it gets: the browser then only enlarges, which makes no moire.
+FIT_MIN_WIDTH = 256
+#: Gaussian smoothing before a reduction, in pixels of the result: it takes out what lies near the
+#: reduced image's Nyquist frequency (a screen there beats into moire when the browser scales it).
+SMOOTHING = 0.5
+#: The zooms offered besides fit to window: preview pixels per screen pixel, enlarged without smoothing.
+ZOOMS = (1, 2, 4)
+#: Pages (or frames) of a multi-page file shown per file; the rest are named in a note.
 MAX_PAGES = 8
 #: The divider's colour (the browser test looks for it in a screenshot).
 DIVIDER_COLOUR = "#ff00ff"
@@ -56,19 +70,21 @@ STATUS_DETAILS = {
     "interrupted": "stopped by Ctrl-C; no output written",
     "not started": "the batch was interrupted before this file",
 }
-_FILE_PATTERN = re.compile(r"^\d{4}-p\d+-(before|after)\.png$")
+_FILE_PATTERN = re.compile(r"^\d{4}-p\d+-(before|after)(-\d+w)?\.png$")
 
 
 @dataclass(frozen=True)
 class Picture:
     """One image as the page shows it: ``src`` (a ``data:`` URI or a path relative to the page), the
-    preview's size and the size of the image it was made from."""
+    preview's size, the size of the image it was made from, and ``(width, src)`` of its smooth reductions
+    for fit to window, largest first."""
 
     src: str
     width: int
     height: int
     full_width: int
     full_height: int
+    levels: tuple[tuple[int, str], ...] = ()
 
     @property
     def downscaled(self) -> bool:
@@ -97,24 +113,51 @@ class Preview:
 # ----------------------------------------------------------------------------- images
 
 
-def encode_preview(image: np.ndarray, max_side: int = PREVIEW_SIDE) -> tuple[bytes, tuple[int, int], tuple[int, int]]:
-    """``image`` (float in [0, 1], grey or RGB) as an 8-bit PNG at most ``max_side`` pixels on its long side;
-    the PNG, its (width, height) and the image's own (width, height)."""
-    pixels = np.asarray(image, np.float32)
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    full = (pixels.shape[1], pixels.shape[0])
-    if max(full) > max_side:
-        scale = max_side / max(full)
-        size = (max(1, round(full[0] * scale)), max(1, round(full[1] * scale)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    data = np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8)
+def _reduce(data: np.ndarray, scale: float) -> np.ndarray:
+    """8-bit ``data`` shrunk by ``scale`` (< 1) with a Lanczos filter as wide as the reduction: a halftone's
+    screen becomes its tone instead of aliasing into moire (as a box average or the browser's scaling do)."""
+    size = (max(1, round(data.shape[1] * scale)), max(1, round(data.shape[0] * scale)))
+    smooth = cv2.GaussianBlur(data, (0, 0), SMOOTHING / scale)  # what Lanczos's edge lets through, too
+    return np.asarray(Image.fromarray(smooth).resize(size, Image.Resampling.LANCZOS))
+
+
+def _png(data: np.ndarray) -> bytes:
     if data.ndim == 3:
         data = np.ascontiguousarray(data[..., 2::-1])  # RGB -> BGR for OpenCV
     ok, buffer = cv2.imencode(".png", data)
     if not ok:  # pragma: no cover - OpenCV encodes any 8-bit image
         raise ValueError("cannot encode a preview")
-    return buffer.tobytes(), (data.shape[1], data.shape[0]), full
+    return buffer.tobytes()
+
+
+def _preview_pixels(image: np.ndarray, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """``image`` (float in [0, 1], grey or RGB) as 8 bits, at most ``max_side`` pixels on its long side, and
+    the image's own (width, height)."""
+    pixels = np.asarray(image, np.float32)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    full = (pixels.shape[1], pixels.shape[0])
+    data = np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8)
+    return (_reduce(data, max_side / max(full)) if max(full) > max_side else data), full
+
+
+def encode_preview(image: np.ndarray, max_side: int = PREVIEW_SIDE) -> tuple[bytes, tuple[int, int], tuple[int, int]]:
+    """``image`` (float in [0, 1], grey or RGB) as an 8-bit PNG at most ``max_side`` pixels on its long side;
+    the PNG, its (width, height) and the image's own (width, height)."""
+    data, full = _preview_pixels(image, max_side)
+    return _png(data), (data.shape[1], data.shape[0]), full
+
+
+def fit_levels(data: np.ndarray, min_width: int = FIT_MIN_WIDTH) -> list[tuple[int, bytes]]:
+    """``(width, PNG)`` of the smooth reductions of 8-bit preview ``data`` for fit to window, largest first:
+    each 2**(-1/2) of the one before, while at least ``min_width`` wide."""
+    levels = []
+    scale = 2**-0.5
+    while data.shape[1] * scale >= min_width:
+        level = _reduce(data, scale)
+        levels.append((level.shape[1], _png(level)))
+        scale *= 2**-0.5
+    return levels
 
 
 def data_uri(png: bytes) -> str:
@@ -123,8 +166,9 @@ def data_uri(png: bytes) -> str:
 
 def picture(image: np.ndarray, max_side: int = PREVIEW_SIDE) -> Picture:
     """``image`` as an embedded :class:`Picture` (for callers that build previews themselves)."""
-    png, (w, h), (fw, fh) = encode_preview(image, max_side)
-    return Picture(data_uri(png), w, h, fw, fh)
+    data, (fw, fh) = _preview_pixels(image, max_side)
+    levels = tuple((width, data_uri(png)) for width, png in fit_levels(data))
+    return Picture(data_uri(_png(data)), data.shape[1], data.shape[0], fw, fh, levels)
 
 
 class _Placer:
@@ -219,8 +263,13 @@ def collect_previews(
             shots: dict[str, Picture] = {}
             for side, image in (("before", before), ("after", after)):
                 if image is not None:
-                    png, (w, h), (fw, fh) = encode_preview(image, max_side)
-                    shots[side] = Picture(placer.place(png, f"{index:04d}-p{page}-{side}.png"), w, h, fw, fh)
+                    data, (fw, fh) = _preview_pixels(image, max_side)
+                    name = f"{index:04d}-p{page}-{side}"
+                    src = placer.place(_png(data), f"{name}.png")
+                    levels = tuple(
+                        (width, placer.place(png, f"{name}-{width}w.png")) for width, png in fit_levels(data)
+                    )
+                    shots[side] = Picture(src, data.shape[1], data.shape[0], fw, fh, levels)
             if len(shots) == 2 and (shots["before"].full_width, shots["before"].full_height) != (
                 shots["after"].full_width,
                 shots["after"].full_height,
@@ -290,18 +339,40 @@ def _found_html(record: Mapping) -> str:
     return f'<ul class="pages">{items}</ul>'
 
 
-def describe_method(record: Mapping, batch: Mapping) -> str:
-    """The method or model that made the record's output."""
+_PACKAGE = Path(os.path.realpath(Path(__file__).parent))
+
+
+def shown_path(path: object, base: str | os.PathLike | None = None) -> str:
+    """``path`` as the page shows it, never absolute where it can be relative: a file of the installed
+    package from the package's name (``deep_halftoning/assets/...``), others relative to ``base`` (the
+    report's folder) when given; as recorded otherwise."""
+    text = str(path)
+    if not text:
+        return text
+    real = Path(os.path.realpath(text))
+    if _PACKAGE in real.parents:
+        return real.relative_to(_PACKAGE.parent).as_posix()
+    if base is None:
+        return text
+    try:
+        return Path(os.path.relpath(os.path.abspath(text), os.path.abspath(base))).as_posix()
+    except ValueError:  # another drive: no relative path
+        return text
+
+
+def describe_method(record: Mapping, batch: Mapping, base: str | os.PathLike | None = None) -> str:
+    """The method or model that made the record's output (its checkpoint as :func:`shown_path` shows it)."""
     method = record.get("method") or batch.get("method")
     if method == "copy":
         return "none: copied unchanged"
     if method == "model":
         keys = ("checkpoint", "variant", "backend", "precision")
         model = record.get("model") or {key: batch.get(key) for key in keys}
+        checkpoint = shown_path(model.get("checkpoint") or "", base)
         runtime = f", on {model['backend']} at {model['precision']}" if model.get("backend") else ""
         if model.get("variant"):
-            return f"model: the shipped {model['variant']} descreener ({model.get('checkpoint')}{runtime})"
-        return f"model: checkpoint {model.get('checkpoint')}{runtime}"
+            return f"model: the shipped {model['variant']} descreener ({checkpoint}{runtime})"
+        return f"model: checkpoint {checkpoint}{runtime}"
     if method in ("gaussian", "median", "fft"):
         return f"{method} (classical filter)"
     return str(method) if method else "—"
@@ -347,13 +418,14 @@ figure.compare{margin:8px 0 0}
 .tools{display:flex;gap:10px;align-items:center;margin:0 0 4px;font-size:12px}
 .tools button{font:inherit;padding:2px 8px}
 .viewport{max-width:100%%}
-.compare.actual .viewport{overflow:auto;max-height:85vh;border:1px solid #ccc}
+.compare.zoomed .viewport{overflow:auto;max-height:85vh;border:1px solid #ccc}
 .stage{position:relative;width:min(100%%,var(--w),calc(80vh * var(--ar)));user-select:none;-webkit-user-select:none;
 touch-action:pan-y;cursor:ew-resize;background:#fff}
-.compare.actual .stage{width:var(--w);max-width:none}
+.compare.zoomed .stage{max-width:none}
 .stage img{display:block;width:100%%;height:auto;-webkit-user-drag:none;pointer-events:none}
 .stage img.after{position:absolute;left:0;top:0;height:100%%;clip-path:inset(0 0 0 var(--pos))}
-.compare.actual .stage img{image-rendering:pixelated}
+.compare.zoomed .stage img{image-rendering:pixelated}
+.tools button[aria-pressed="true"]{font-weight:700;background:#333;color:#fff;border:1px solid #333}
 .divider{position:absolute;top:0;bottom:0;left:var(--pos);width:4px;margin-left:-2px;background:var(--divider);
 outline:none}
 .divider .grip{position:absolute;top:50%%;left:50%%;width:20px;height:20px;margin:-10px 0 0 -10px;border-radius:50%%;
@@ -414,18 +486,42 @@ SCRIPT = """
       setPos(stage, next);
     });
   });
-  document.querySelectorAll("figure.compare button.zoom").forEach(function (button) {
-    var figure = button.closest("figure");
+  function show(figure, zoom) {
     var stage = figure.querySelector(".stage");
-    button.addEventListener("click", function () {
-      var actual = !figure.classList.contains("actual");
-      figure.classList.toggle("actual", actual);
-      figure.classList.toggle("fit", !actual);
-      button.setAttribute("aria-pressed", String(actual));
-      button.textContent = actual ? "Fit to window" : "1:1 pixels";
-      var width = parseInt(figure.dataset.width, 10);
-      stage.style.width = actual ? (width / (window.devicePixelRatio || 1)) + "px" : "";
+    var width = parseInt(figure.dataset.width, 10);
+    var ratio = window.devicePixelRatio || 1;
+    figure.dataset.zoom = zoom;
+    figure.classList.toggle("fit", zoom === "fit");
+    figure.classList.toggle("zoomed", zoom !== "fit");
+    stage.style.width = zoom === "fit" ? "" : (width * Number(zoom) / ratio) + "px";
+    figure.querySelectorAll("button.zoom").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.zoom === zoom));
     });
+    var device = stage.getBoundingClientRect().width * ratio;
+    figure.querySelectorAll(".stage img").forEach(function (img) {
+      var src = img.fullSource;
+      if (zoom === "fit" && device < width) {
+        for (var i = 0; i < img.levels.length; i++) {
+          src = img.levels[i][1];
+          if (img.levels[i][0] <= device) break;
+        }
+      }
+      if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+    });
+  }
+  var figures = document.querySelectorAll("figure.compare");
+  figures.forEach(function (figure) {
+    figure.querySelectorAll(".stage img").forEach(function (img) {
+      img.fullSource = img.getAttribute("src");
+      img.levels = JSON.parse(img.dataset.levels || "[]");
+    });
+    figure.querySelectorAll("button.zoom").forEach(function (button) {
+      button.addEventListener("click", function () { show(figure, button.dataset.zoom); });
+    });
+    show(figure, "fit");
+  });
+  window.addEventListener("resize", function () {
+    figures.forEach(function (figure) { if (figure.dataset.zoom === "fit") show(figure, "fit"); });
   });
 })();
 """
@@ -440,6 +536,22 @@ def _size_text(pic: Picture) -> str:
     return text
 
 
+_ZOOM_BUTTONS = (
+    '<button type="button" class="zoom" data-zoom="fit" aria-pressed="true" title="Fit to window: both halves '
+    'reduced smoothly (no moire from scaling the screen)">Fit</button>'
+    + "".join(
+        f'<button type="button" class="zoom" data-zoom="{z}" aria-pressed="false" title="{z} screen pixel'
+        f'{"s" if z > 1 else ""} per preview pixel, not smoothed">{"1:1" if z == 1 else f"{z}×"}</button>'
+        for z in ZOOMS
+    )
+)
+
+
+def _levels(pic: Picture) -> str:
+    """The ``data-levels`` attribute (JSON ``[[width, src], ...]``) of a picture with smooth reductions."""
+    return f' data-levels="{_e(json.dumps([list(level) for level in pic.levels]))}"' if pic.levels else ""
+
+
 def _comparison_html(comparison: Comparison, pages: int, label: str) -> str:
     before, after = comparison.before, comparison.after
     page = f"page {comparison.page} of {pages} · " if pages > 1 else ""
@@ -448,12 +560,13 @@ def _comparison_html(comparison: Comparison, pages: int, label: str) -> str:
         return (
             f'<figure class="compare fit{" small" if w < 160 else ""}" data-width="{w}" '
             f'style="--w:{w}px;--ar:{w / h:.6f}">'
-            f'<div class="tools"><button type="button" class="zoom" aria-pressed="false" '
-            f'title="Toggle between 1:1 pixels and fit to window">1:1 pixels</button>'
+            f'<div class="tools"><span role="group" aria-label="Zoom">{_ZOOM_BUTTONS}</span>'
             f"<span>{_e(page + _size_text(before))}</span></div>"
             f'<div class="viewport"><div class="stage" style="--pos:50%">'
-            f'<img class="before" src="{_e(before.src)}" width="{w}" height="{h}" alt="before: {_e(label)} (input)">'
-            f'<img class="after" src="{_e(after.src)}" width="{w}" height="{h}" alt="after: {_e(label)} (output)">'
+            f'<img class="before" src="{_e(before.src)}"{_levels(before)} width="{w}" height="{h}" '
+            f'alt="before: {_e(label)} (input)">'
+            f'<img class="after" src="{_e(after.src)}"{_levels(after)} width="{w}" height="{h}" '
+            f'alt="after: {_e(label)} (output)">'
             f'<div class="divider" role="slider" tabindex="0" aria-orientation="horizontal" '
             f'aria-label="Before/after divider for {_e(label)}" aria-valuemin="0" aria-valuemax="100" '
             f'aria-valuenow="50" aria-valuetext="50% input (before), 50% output (after)">'
@@ -474,25 +587,51 @@ def _comparison_html(comparison: Comparison, pages: int, label: str) -> str:
     )
 
 
-def _entry_html(index: int, record: Mapping, preview: Preview | None, batch: Mapping) -> str:
+def _entry_html(
+    index: int, record: Mapping, preview: Preview | None, batch: Mapping, base: str | os.PathLike | None
+) -> str:
     status = record.get("status", "not started")
     label = STATUS_LABELS.get(status, status)
     source = str(record.get("input", ""))
     name = Path(source).name or source
     earlier = record.get("earlier") if status == "exists" else None
     basis = earlier or record
-    rows = [("Input", f"<code>{_e(source)}</code>"), ("Output", f"<code>{_e(record.get('output', '—'))}</code>")]
+    paths = {str(record[key]): shown_path(record[key], base) for key in ("input", "output") if record.get(key)}
+
+    def relative(text: str) -> str:  # a message that names the files as the record does
+        for recorded, shown in paths.items():
+            text = text.replace(recorded, shown)
+        return text
+
+    rows = [
+        ("Input", f"<code>{_e(paths.get(source, '—'))}</code>"),
+        ("Output", f"<code>{_e(paths.get(str(record.get('output')), '—'))}</code>"),
+    ]
     detail = STATUS_DETAILS.get(status)
     status_html = f'<span class="badge s-{_e(status.replace(" ", "-"))}">{_e(label)}</span>'
     rows.append(("Status", f"<b>{_e(label)}</b>" + (f" — {_e(detail)}" if detail else "")))
     if record.get("error"):
-        rows.append(("Error", f'<span class="error">{_e(record["error"])}</span>'))
+        rows.append(("Error", f'<span class="error">{_e(relative(record["error"]))}</span>'))
     if status not in ("interrupted", "not started"):
         earlier_note = ' <span class="muted">(the earlier run\'s)</span>' if earlier else ""
         if basis.get("analysis"):
             rows.append(("Found", _found_html(basis) + earlier_note))
+        assumed = basis.get("assumed_screen")
+        if assumed:
+            where = f"page(s) {', '.join(map(str, assumed['pages']))}: " if (basis.get("pages") or 1) > 1 else ""
+            rows.append(
+                (
+                    "Screen",
+                    _e(
+                        f"{where}the {assumed['preset']} preset's {assumed['lpi']:g} lpi screen (period "
+                        f"{assumed['period']:.1f} px at {assumed['dpi']:g} dpi), where the analysis found none "
+                        "(--preset)"
+                    )
+                    + earlier_note,
+                )
+            )
         if status != "exists" or earlier:
-            rows.append(("Method", _e(describe_method(basis, batch)) + earlier_note))
+            rows.append(("Method", _e(describe_method(basis, batch, base)) + earlier_note))
         if (basis.get("pages") or 1) > 1:
             rows.append(("Pages", _e(basis["pages"])))
         if basis.get("kept_unchanged") and basis.get("status") == "descreened":
@@ -506,7 +645,7 @@ def _entry_html(index: int, record: Mapping, preview: Preview | None, batch: Map
     if record.get("note"):
         rows.append(("Note", _e(record["note"])))
     if preview is not None and preview.note:
-        rows.append(("Preview", _e(preview.note)))
+        rows.append(("Preview", _e(relative(preview.note))))
     listing = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
     figures = ""
     if preview is not None:
@@ -522,11 +661,13 @@ def render_report(
     title: str = "Descreening report",
     summary_file: str | None = None,
     preview_side: int = PREVIEW_SIDE,
+    base: str | os.PathLike | None = None,
 ) -> str:
     """The HTML page for ``records`` (the ``files`` of a descreen summary), with ``previews`` aligned to them.
 
     ``batch`` is the rest of the summary (``method``, ``checkpoint``/``variant``, ``started``, ``seconds``,
-    ``output``, ``counts``, ``interrupted``); totals are counted from ``records``. Every text is escaped.
+    ``output``, ``counts``, ``interrupted``); totals are counted from ``records``. Paths are shown relative
+    to ``base`` (the page's folder), see :func:`shown_path`. Every text is escaped.
     """
     batch = batch or {}
     previews = list(previews or [])[: len(records)]
@@ -542,11 +683,11 @@ def render_report(
     if batch.get("started"):
         meta.append(f"started {_e(batch['started'])}")
     if batch.get("method"):
-        meta.append(f"method {_e(describe_method({}, batch))}")
+        meta.append(f"method {_e(describe_method({}, batch, base))}")
     if batch.get("output"):
-        meta.append(f"output folder <code>{_e(batch['output'])}</code>")
+        meta.append(f"output folder <code>{_e(shown_path(batch['output'], base))}</code>")
     if summary_file:
-        meta.append(f"made from the records of <code>{_e(summary_file)}</code>")
+        meta.append(f"made from the records of <code>{_e(shown_path(summary_file, base))}</code>")
     banner = ""
     if batch.get("interrupted"):
         finished = counts["descreened"] + counts["copied"] + counts["exists"]
@@ -560,7 +701,9 @@ def render_report(
         f"<td>{_e(_seconds(r.get('seconds')))}</td></tr>"
         for i, r in enumerate(records, 1)
     )
-    entries = "".join(_entry_html(i, r, p, batch) for i, (r, p) in enumerate(zip(records, previews, strict=True), 1))
+    entries = "".join(
+        _entry_html(i, r, p, batch, base) for i, (r, p) in enumerate(zip(records, previews, strict=True), 1)
+    )
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -571,12 +714,20 @@ def render_report(
         f'<p class="muted">{"; ".join(meta)}</p>'
         f'<ul class="totals">{"".join(totals)}</ul>{banner}'
         f'<p class="muted">Previews are at most {preview_side} px on the long side: smaller images are shown '
-        "with all their pixels, larger ones are downscaled for this page (each says so), so “1:1 pixels” "
-        "then shows the preview's pixels, not the file's. The page loads nothing from the network.</p>"
+        "with all their pixels, larger ones are downscaled for this page (each says so), so 1:1, 2× and 4× "
+        "then show the preview's pixels, not the file's. “Fit” shows both halves reduced smoothly, so the "
+        "browser's scaling adds no moiré; zoom in to see the dots. Paths are relative to this page. "
+        "The page loads nothing from the network.</p>"
         f"<details><summary>All files ({len(records)})</summary><table><thead><tr><th>#</th><th>file</th>"
         f"<th>status</th><th>time</th></tr></thead><tbody>{index_rows}</tbody></table></details></header>\n"
         f"<main>{entries}</main>\n<script>{SCRIPT}</script></body></html>\n"
     )
+
+
+def is_preview(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a preview that a report wrote beside itself (in a :func:`files_folder`)."""
+    path = Path(path)
+    return path.parent.name.endswith("_files") and bool(_FILE_PATTERN.match(path.name))
 
 
 def files_folder(path: str | os.PathLike) -> Path:
@@ -610,7 +761,9 @@ def write_report(
         max_pages=max_pages,
     )
     batch = {k: v for k, v in summary.items() if k != "files"}
-    page = render_report(records, previews, batch=batch, summary_file=summary_file, preview_side=max_side)
+    page = render_report(
+        records, previews, batch=batch, summary_file=summary_file, preview_side=max_side, base=path.parent
+    )
     with atomic_output(path) as tmp:
         tmp.write_text(page, encoding="utf-8", errors="replace")
     return path

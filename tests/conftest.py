@@ -100,3 +100,12 @@ def interrupt_second_file(monkeypatch):
 
     monkeypatch.setattr(cli, "_descreen_function", interrupted_on_the_second)
     return calls
+
+
+def save_animation(path: Path, frames: list[np.ndarray]) -> Path:
+    """An animated GIF, PNG (APNG) or WebP (by suffix) of float RGB or grey ``frames`` in [0, 1]."""
+    images = [Image.fromarray(np.clip(np.asarray(f) * 255 + 0.5, 0, 255).astype(np.uint8)) for f in frames]
+    fmt = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}[path.suffix.lower()]
+    extra = {"lossless": True} if fmt == "WEBP" else {}
+    images[0].save(path, format=fmt, save_all=True, append_images=images[1:], duration=80, loop=0, **extra)
+    return path

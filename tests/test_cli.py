@@ -297,7 +297,24 @@ def test_multipage_tiff_halftones_every_page(tmp_path, rng, capsys):
     assert all(set(np.unique(p)) <= {0.0, 1.0} for p in out)
     assert main(["halftone", str(doc), str(tmp_path / "o.png"), "--method", "bayer-4"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"{doc}: 2 pages; write a TIFF (.tif)" in err and "\n" not in err
+    assert f"{doc}: 2 pages; write a TIFF (.tif) to keep them all" in err and "\n" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_animated_gif_and_png_are_halftoned_frame_by_frame(tmp_path, rng, capsys, suffix):
+    from conftest import save_animation
+
+    from deep_halftoning.io import read_info, read_pages
+
+    frames = [rng.random((20, 24), dtype=np.float32), np.full((20, 24), 0.25, np.float32), np.zeros((20, 24))]
+    anim = save_animation(tmp_path / f"anim{suffix}", frames)
+    assert main(["halftone", str(anim), str(tmp_path / "o.tif"), "--method", "bayer-4", "--mode", "gray"]) == 0
+    out = list(read_pages(tmp_path / "o.tif"))
+    assert read_info(tmp_path / "o.tif").pages == 3 and [p.mean() for p in out[1:]] == [0.25, 0.0]
+    assert main(["halftone", str(anim), str(tmp_path / "o.png"), "--method", "bayer-4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{anim}: 3 frames; write a TIFF (.tif) to keep them all" in err and "\n" not in err
     assert not (tmp_path / "o.png").exists()
 
 

@@ -53,3 +53,8 @@ def test_installed_package_trains_and_demos_from_any_directory(tmp_path):
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert (work / "demo" / "newspaper.png").is_file()
+    named = subprocess.run(
+        [*run, "halftone", str(work / "demo" / "original.png"), str(work / "comics.png"), "--preset", "comics"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert named.returncode == 0 and (work / "comics.png").is_file(), named.stderr[-2000:]

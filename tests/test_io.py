@@ -250,3 +250,31 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
         tmp.write_bytes(b"half an image")
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png", ".webp"])
+def test_animation_frames_are_read_as_pages(tmp_path, suffix):
+    from conftest import save_animation
+
+    from deep_halftoning.io import read_info, read_pages
+
+    ramp = np.tile(np.linspace(0, 1, 12, dtype=np.float32), (10, 1))
+    frames = [ramp, 1 - ramp, np.full((10, 12), 0.5, np.float32)]  # grey: a GIF palette holds them exactly
+    path = save_animation(tmp_path / f"anim{suffix}", frames)
+    info = read_info(path)
+    assert (info.pages, info.page_noun) == (3, "frames")
+    back = list(read_pages(path))
+    assert len(back) == 3
+    for page, frame in zip(back, frames, strict=True):
+        grey = page if page.ndim == 2 else page.mean(axis=2)
+        np.testing.assert_allclose(grey, frame, atol=1 / 255)
+    np.testing.assert_allclose(np.atleast_3d(read_image(path)).mean(axis=2), ramp, atol=1 / 255)  # the first
+
+
+def test_a_camera_mpo_jpeg_is_one_page(tmp_path):
+    from deep_halftoning.io import read_info, read_pages
+
+    photo, preview = (Image.fromarray(np.full((16, 16, 3), v, np.uint8)) for v in (40, 200))
+    photo.save(tmp_path / "camera.jpg", format="MPO", save_all=True, append_images=[preview])
+    assert Image.open(tmp_path / "camera.jpg").n_frames == 2  # a second picture, not a page
+    assert read_info(tmp_path / "camera.jpg").pages == 1 and len(list(read_pages(tmp_path / "camera.jpg"))) == 1

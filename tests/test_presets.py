@@ -1,13 +1,13 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from deep_halftoning import demo
-from deep_halftoning.halftone.presets import load_preset
-from deep_halftoning.io import read_image
+from deep_halftoning.cli import main
+from deep_halftoning.halftone.presets import PRESETS_DIR, get_preset, load_preset, preset_names
+from deep_halftoning.inference import analyse
+from deep_halftoning.io import read_image, read_info, write_image
 
-PRESETS = sorted((Path(__file__).resolve().parents[1] / "conf" / "halftone").glob("*.yaml"))
+PRESETS = sorted(PRESETS_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
@@ -37,3 +37,38 @@ def test_demo_writes_every_preset(tmp_path, capsys):
     written = sorted(p.stem for p in tmp_path.glob("*.png"))
     assert written == sorted(["original", *(p.stem for p in PRESETS)])
     assert np.isfinite(read_image(tmp_path / "original.png")).all()
+
+
+def test_presets_by_name_work_from_any_folder(tmp_path, monkeypatch, smooth_rgb, capsys):
+    photo = write_image(tmp_path / "photo.png", smooth_rgb)
+    monkeypatch.chdir(tmp_path)  # no conf/ here: the names come from the package
+    assert not (tmp_path / "conf").exists() and "newspaper" in preset_names()
+    for name in ("newspaper", "comics"):
+        assert main(["halftone", str(photo), f"{name}.png", "--preset", name]) == 0
+        expected = load_preset(PRESETS_DIR / f"{name}.yaml").apply(read_image(photo)).image
+        np.testing.assert_allclose(read_image(f"{name}.png"), expected, atol=0.5 / 255)
+    (tmp_path / "mine.yaml").write_text("method: bayer-8\nmode: gray\n")
+    assert main(["halftone", str(photo), "mine.png", "--preset", "mine.yaml"]) == 0  # a path still works
+    assert read_image("mine.png").ndim == 2
+    assert main(["halftone", str(photo), "x.png", "--preset", "newspapr"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown preset 'newspapr' (did you mean 'newspaper'?)" in err and "\n" not in err
+    assert all(name in err for name in preset_names()) and not (tmp_path / "x.png").exists()
+
+
+def test_am_presets_state_their_screen_and_tag_their_dpi(tmp_path, smooth_rgb):
+    assert get_preset("newspaper").screen == (85.0, 300.0, (15.0, 75.0, 0.0, 45.0))
+    assert get_preset("inkjet").screen is None  # error diffusion: no ruling
+    photo = write_image(tmp_path / "photo.png", smooth_rgb)
+    assert main(["halftone", str(photo), str(tmp_path / "m.png"), "--preset", "magazine"]) == 0
+    assert read_info(tmp_path / "m.png").dpi == (600.0, 600.0)  # so that its ruling reads 150 lpi
+
+
+def test_comics_is_a_coarse_round_dot_screen():
+    lpi, dpi, angles = get_preset("comics").screen
+    assert 20 <= lpi * 300 / dpi <= 35 and sorted(angles) == [0.0, 15.0, 45.0, 75.0]
+    flat = np.zeros((256, 256, 3), np.float32) + np.array([0.9, 0.55, 0.5], np.float32)  # a skin tone
+    printed = get_preset("comics").apply(flat).image
+    found = analyse(printed, dpi=dpi)
+    assert found.kind == "am" and found.screens[0].lpi == pytest.approx(lpi, rel=0.05)
+    assert printed.std() > 0.15  # coarse, visible dots, not a fine tint

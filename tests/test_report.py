@@ -123,7 +123,7 @@ def test_render_report_shows_both_images_the_analysis_model_times_and_escapes_na
     assert all(src.startswith("data:image/png;base64,") for src in _sources(checker))
     sliders = [v for tag, k, v in checker.attrs if k == "role" and v == "slider"]
     assert len(sliders) == 1 and 'aria-valuenow="50"' in page and 'tabindex="0"' in page
-    assert "ArrowLeft" in page and "ArrowRight" in page and "1:1 pixels" in page  # keys and the zoom toggle
+    assert "ArrowLeft" in page and "ArrowRight" in page and ">1:1</button>" in page  # keys and the zoom
     text = " ".join(checker.text)
     assert "AM screen, 2 screens: 100 lpi (period 6.00 px) at 15.0°; 100 lpi (period 6.00 px) at 75.0°" in text
     assert "scan at 600 dpi" in text
@@ -201,14 +201,17 @@ def test_write_report_embeds_small_previews_and_puts_large_ones_beside_the_page(
 # ----------------------------------------------------------------------------- through the CLI
 
 
-def _agrees(page: str, summary: dict) -> None:
-    """Every record of the summary is on the page: file, status, what was found, time."""
+def _agrees(page: str, summary: dict, folder: Path) -> None:
+    """Every record of the summary is on the page (the report in ``folder``): file, status, what was found, time;
+    paths relative to the page."""
     from deep_halftoning.report import STATUS_LABELS
 
     checker = _check(page)
     text = " ".join(checker.text)
+    assert str(folder) not in text  # no absolute paths
     for record in summary["files"]:
-        assert Path(record["input"]).name in text and record["output"] in text
+        output = Path(record["output"]).relative_to(folder).as_posix()
+        assert Path(record["input"]).name in text and f"Output {output}" in text
         assert STATUS_LABELS[record["status"]] in text
         if isinstance(record.get("seconds"), float):
             assert f"{record['seconds']:.2f} s" in text
@@ -234,15 +237,15 @@ def test_descreen_report_agrees_with_the_summary(tmp_path, capsys):
     assert f"report in {report}" in capsys.readouterr().err
     summary = json.loads((out / "descreen-summary.json").read_text())
     page = report.read_text(encoding="utf-8")
-    _agrees(page, summary)
+    _agrees(page, summary, tmp_path)
     assert [r["status"] for r in summary["files"]][1:] == ["descreened", "copied", "descreened", "failed"]
     assert "passed through" in page and "fft (classical filter)" in page
-    assert html.escape(summary["files"][4]["error"]) in page  # the failure's one-line error
+    assert "scans/bad.png: not an image file" in page  # the failure's one-line error, naming the file relatively
     assert "page 1 of 2" in page and "page 2 of 2" in page  # the TIFF: one slider per page
-    assert html.escape(str(first)) in page and str(first) not in page
+    assert html.escape(f"scans/{AWKWARD}") in page and AWKWARD not in page
     sources = _sources(_check(page))
     assert len(sources) == 10 and all(s.startswith("data:image/png;base64,") for s in sources)  # 64 px: embedded
-    assert html.escape(str(out / "descreen-summary.json")) in page
+    assert "made from the records of <code>out/descreen-summary.json</code>" in page
 
 
 def test_descreen_report_lists_skipped_files(tmp_path):
@@ -253,7 +256,7 @@ def test_descreen_report_lists_skipped_files(tmp_path):
     assert main([*argv, "--report", str(report), "-q"]) == 0
     summary = json.loads((out / "descreen-summary.json").read_text())
     page = report.read_text(encoding="utf-8")
-    _agrees(page, summary)
+    _agrees(page, summary, tmp_path)
     assert "<b>1</b> skipped" in page and "--skip-existing" in page and "the earlier run" in page
     assert len(_sources(_check(page))) == 4  # the skipped file's existing output is shown too
 
@@ -265,7 +268,7 @@ def test_descreen_report_is_written_after_ctrl_c(tmp_path, capsys, interrupt_sec
     assert "Traceback" not in capsys.readouterr().err
     summary = json.loads((out / "descreen-summary.json").read_text())
     page = report.read_text(encoding="utf-8")
-    _agrees(page, summary)
+    _agrees(page, summary, tmp_path)
     assert "Interrupted (Ctrl-C): 1 of 3 file(s) finished" in page
     assert "interrupted" in page and "not started" in page
     assert len(_sources(_check(page))) == 2  # only the finished file has images
@@ -281,3 +284,71 @@ def test_a_report_that_would_replace_a_file_of_the_batch_is_refused(tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert "--report" in err and "\n" not in err
     assert scan.read_bytes() == before and not out.exists()
+
+
+# ----------------------------------------------------------------------------- zoom, fit without moire, paths
+
+
+def _decoded(src: str) -> np.ndarray:
+    import base64
+
+    import cv2
+
+    data = cv2.imdecode(np.frombuffer(base64.b64decode(src.split(",", 1)[1]), np.uint8), cv2.IMREAD_UNCHANGED)
+    return data.astype(np.float32) / 255
+
+
+def test_fit_to_window_shows_smooth_reductions_so_a_screen_makes_no_moire():
+    import cv2
+
+    tint = halftone(np.full((256, 1024), 0.5, np.float32), "am-cmyk", mode="gray", lpi=85, dpi=300, angles=(0,) * 4)
+    pic = picture(tint.image)  # a 3.5 px screen at 0 degrees
+    assert [w for w, _ in pic.levels] == [724, 512, 362, 256]  # 2**(-k/2) of 1024, down to 256
+
+    def beats(image: np.ndarray) -> float:  # low-frequency ripple: moire, not the dots
+        return float(cv2.GaussianBlur(image, (0, 0), 4)[12:-12, 12:-12].std())
+
+    worst_browser = 0.0
+    for display in (700, 300):  # screen pixels the window gives the image
+        size = (display, round(256 * display / 1024))
+        width, src = next((w, s) for w, s in pic.levels if w <= display)  # what the page's script picks
+        shown = cv2.resize(_decoded(src), size, interpolation=cv2.INTER_LINEAR)  # the browser only enlarges
+        assert abs(shown.mean() - 0.5) < 0.02 and beats(shown) < 0.005
+        worst_browser = max(worst_browser, beats(cv2.resize(tint.image, size, interpolation=cv2.INTER_LINEAR)))
+    assert worst_browser > 0.1  # the preview itself, shrunk by the browser: strong moire
+
+
+def test_zoom_buttons_and_pixelated_enlargement():
+    pic = picture(_pattern(300, 600, ((1, 0, 0), (1, 1, 0))))
+    page = render_report(_records()[:1], [Preview([Comparison(1, pic, pic)])])
+    checker = _check(page)
+    zooms = [v for tag, k, v in checker.attrs if tag == "button" and k == "data-zoom"]
+    assert zooms == ["fit", "1", "2", "4"] and ">2×</button>" in page and ">4×</button>" in page
+    assert ".compare.zoomed .stage img{image-rendering:pixelated}" in page
+    levels = [json.loads(v) for tag, k, v in checker.attrs if tag == "img" and k == "data-levels"]
+    assert levels == [[list(level) for level in pic.levels]] * 2 and [w for w, _ in pic.levels] == [424, 300]
+
+
+def test_paths_on_the_page_are_relative_to_it(tmp_path):
+    from deep_halftoning.inference import shipped_checkpoint
+    from deep_halftoning.report import shown_path
+
+    scan = _halftone_file(tmp_path / "scans" / "s.png")
+    out = write_image(tmp_path / "out" / "s_descreened.png", read_image(scan))
+    record = {"input": str(scan), "output": str(out), "status": "descreened", "method": "model", "seconds": 1.0}
+    record["model"] = {"checkpoint": str(shipped_checkpoint()), "variant": "fidelity"}
+    summary = {"method": "model", "output": str(tmp_path / "out"), "files": [record]}
+    page = write_report(tmp_path / "reports" / "r.html", summary, summary_file=str(tmp_path / "out" / "s.json"))
+    text = page.read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and str(shipped_checkpoint().parent) not in text
+    assert "<code>../scans/s.png</code>" in text and "<code>../out/s_descreened.png</code>" in text
+    assert "the shipped fidelity descreener (deep_halftoning/assets/descreener/fidelity.ckpt)" in text
+    assert "records of <code>../out/s.json</code>" in text and "output folder <code>../out</code>" in text
+    assert shown_path("x/y.png") == "x/y.png"  # no page: as recorded
+
+
+def test_a_preset_screen_that_stood_in_is_named():
+    record = {**_records()[0], "method": "gaussian", "pages": 2, "analysis": [AM, DISPERSED]}
+    record["assumed_screen"] = {"preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [2]}
+    text = " ".join(_check(render_report([record])).text)
+    assert "page(s) 2: the newspaper preset's 85 lpi screen (period 3.5 px at 300 dpi)" in text

@@ -70,11 +70,11 @@ def _checker(h: int, w: int, colours: tuple, cell: int = 20) -> np.ndarray:
     return np.where((((x // cell) + (y // cell)) % 2 == 0)[..., None], *colours).astype(np.float32)
 
 
-def _page(folder: Path, size: tuple[int, int], **options) -> Path:
-    """A report of one descreened file whose input and output are the colour patterns above."""
+def _page(folder: Path, size: tuple[int, int], cell: int = 20, before: np.ndarray | None = None, **options) -> Path:
+    """A report of one descreened file whose input and output are the colour patterns above (or ``before``)."""
     h, w = size
-    source = write_image(folder / "scan <1> & co.png", _checker(h, w, BEFORE))
-    output = write_image(folder / "scan_descreened.png", _checker(h, w, AFTER))
+    source = write_image(folder / "scan <1> & co.png", _checker(h, w, BEFORE, cell) if before is None else before)
+    output = write_image(folder / "scan_descreened.png", _checker(h, w, AFTER, cell))
     record = {
         "input": str(source),
         "output": str(output),
@@ -93,6 +93,14 @@ def _run(chromium: str, page: Path, tmp: Path, *extra: str) -> subprocess.Comple
     done = subprocess.run([*command, *extra, page.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def _with_script(page: Path, name: str, script: str) -> Path:
+    """A copy of ``page`` that runs ``script`` once loaded, as a user's clicks would."""
+    text = page.read_text(encoding="utf-8").replace("</body>", f"<script>{script}</script></body>")
+    copy = page.with_name(name)
+    copy.write_text(text, encoding="utf-8")
+    return copy
 
 
 def _screenshot(chromium: str, page: Path, tmp: Path) -> np.ndarray:
@@ -155,11 +163,12 @@ def test_the_slider_shows_before_left_and_after_right_of_the_divider(chromium, t
 def test_previews_beside_the_page_load_from_its_files_folder(chromium, tmp_path):
     size = (300, 480)
     page = _page(tmp_path, size, embed_limit=0)
-    assert "data:image" not in page.read_text() and len(list((tmp_path / "report_files").iterdir())) == 2
+    files = list((tmp_path / "report_files").iterdir())
+    assert "data:image" not in page.read_text() and len(files) == 4  # before, after and their 339 px reductions
     _check_split(_layout(_screenshot(chromium, page, tmp_path), size[0]), size[1], 0.5)
 
 
-def test_arrow_keys_move_the_divider_and_the_toggle_shows_1_to_1_pixels(chromium, tmp_path):
+def test_arrow_keys_move_the_divider_and_the_button_shows_1_to_1_pixels(chromium, tmp_path):
     size = (200, 1600)  # wider than the window: fit-to-window shrinks it, 1:1 scrolls
     page = _page(tmp_path, size)
     fit = _layout(_screenshot(chromium, page, tmp_path), int(size[0] * 0.6))
@@ -174,7 +183,7 @@ def test_arrow_keys_move_the_divider_and_the_toggle_shows_1_to_1_pixels(chromium
       for (var i = 0; i < 25; i++) {
         divider.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowLeft", bubbles: true}));
       }
-      document.querySelector("button.zoom").click();
+      document.querySelector('button.zoom[data-zoom="1"]').click();
     </script></body>"""
     text = page.read_text(encoding="utf-8")
     keyed = page.with_name("keyed.html")
@@ -186,4 +195,49 @@ def test_arrow_keys_move_the_divider_and_the_toggle_shows_1_to_1_pixels(chromium
     assert actual["rows"] == pytest.approx(size[0], abs=2)  # full height: 1:1 pixels
     assert actual["after"][1] < WINDOW[0]  # the rest is scrolled, not squeezed
     dom = _run(chromium, keyed, tmp_path, "--dump-dom").stdout
-    assert 'aria-valuenow="25"' in dom and 'aria-pressed="true"' in dom
+    assert 'aria-valuenow="25"' in dom and 'data-zoom="1" aria-pressed="true"' in dom
+
+
+def test_zoom_4x_enlarges_each_pixel_to_a_sharp_4_by_4_block(chromium, tmp_path):
+    size = (60, 100)
+    page = _page(tmp_path, size, cell=1)  # one-pixel checks: smoothing would blend them into orange
+    zoomed = _with_script(page, "zoomed.html", "document.querySelector('button.zoom[data-zoom=\"4\"]').click();")
+    shot = _screenshot(chromium, zoomed, tmp_path)
+    red, yellow = _mask(shot, BEFORE[0]), _mask(shot, BEFORE[1])
+    rows, cols = np.flatnonzero((red | yellow).any(axis=1)), np.flatnonzero((red | yellow).any(axis=0))
+    assert rows.max() - rows.min() + 1 == pytest.approx(4 * size[0], abs=2)  # 4x: 240 px high
+    assert cols.max() - cols.min() + 1 == pytest.approx(4 * size[1] / 2, abs=4)  # the before half of 400 px
+    box = (slice(rows.min() + 2, rows.max() - 2), slice(cols.min() + 2, cols.max() - 6))
+    assert (red | yellow)[box].mean() > 0.97  # pure colours: enlarged without smoothing
+    row = red[rows.min() + 4, cols.min() : cols.max() - 6].astype(int)
+    runs = np.diff(np.flatnonzero(np.diff(row)))
+    assert set(runs.tolist()) == {4}  # each pixel a 4-pixel-wide block
+
+
+def test_fit_to_window_shows_a_screen_without_moire(chromium, tmp_path):
+    import re
+
+    from deep_halftoning.halftone import halftone
+
+    tint = halftone(np.full((400, 2048, 3), (0.6, 0.5, 0.4), np.float32), "am-cmyk", lpi=85, dpi=300).image
+    page = _page(tmp_path, (400, 2048), before=tint)  # 3.5 px screens, fit to 55 %: finer than the screen's pixels
+
+    def texture(report: Path) -> float:
+        """How far the before half, as drawn, is from a flat tint (the screen aliased into moire), in grey levels."""
+        shot = _screenshot(chromium, report, tmp_path)
+        (r0, r1), (d, a1) = _layout_rows(shot)
+        return float(shot[r0 + 24 : r1 - 8, 2 * d - a1 + 8 : d - 24].mean(axis=2).std())
+
+    bare = page.with_name("bare.html")  # the same page without the smooth reductions: the browser shrinks
+    bare.write_text(re.sub(r' data-levels="[^"]*"', "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    smooth, browser = texture(page), texture(bare)
+    assert smooth < 15 and browser > 3 * smooth, (smooth, browser)
+
+
+def _layout_rows(shot: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The rows of the after half, and the divider's middle column and the after half's right edge."""
+    after = _mask(shot, AFTER[0]) | _mask(shot, AFTER[1])
+    divider = _mask(shot, tuple(int(DIVIDER_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5)))
+    rows, cols = np.flatnonzero(after.any(axis=1)), np.flatnonzero(after.sum(axis=0) > 20)
+    d = _columns(divider, 20)
+    return (int(rows.min()), int(rows.max())), (int((d.min() + d.max()) // 2), int(cols.max()))

@@ -1,7 +1,12 @@
-"""Named halftoning settings stored as YAML (see ``conf/halftone/``)."""
+"""Named halftoning settings stored as YAML.
+
+The shipped presets live in ``conf/halftone/`` (package data: an installed tool has them too);
+:func:`get_preset` takes one of their names or the path of any preset file.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +17,10 @@ from omegaconf.errors import OmegaConfBaseException
 from .catalogue import MODES, Halftone, get_method, halftone
 
 _KEYS = {"method", "mode", "ucr", "params"}
+#: The one home of the shipped presets, ``<name>.yaml`` each.
+PRESETS_DIR = Path(__file__).parent.parent / "conf" / "halftone"
+#: The inks an AM method screens in each mode, as indices into its C, M, Y, K angles.
+_MODE_INKS = {"gray": (3,), "rgb": (0, 1, 2), "cmyk": (0, 1, 2, 3), None: (0, 1, 2, 3)}
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,36 @@ class Preset:
     def apply(self, image, **overrides: object) -> Halftone:
         """Halftone ``image`` with this preset; ``overrides`` replace its parameters."""
         return halftone(image, self.method, mode=self.mode, ucr=self.ucr, **{**self.params, **overrides})
+
+    @property
+    def screen(self) -> tuple[float, float, tuple[float, ...]] | None:
+        """``(lpi, dpi, angles)`` of an AM preset's screen (the method's defaults where the preset is
+        silent; the angles of the inks its mode prints), ``None`` for methods without a ruling."""
+        params = get_method(self.method).resolve(self.params)
+        if not {"lpi", "dpi", "angles"} <= params.keys():
+            return None
+        angles = tuple(float(params["angles"][i]) for i in _MODE_INKS[self.mode])
+        return float(params["lpi"]), float(params["dpi"]), angles
+
+
+def preset_names() -> list[str]:
+    """The names of the shipped presets, sorted."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def get_preset(spec: str | os.PathLike) -> Preset:
+    """A shipped preset by name (``newspaper``), or a preset file by path (anything with a folder or a
+    ``.yaml``/``.yml`` suffix, or an existing file); an unknown name raises ``ValueError`` listing the names."""
+    text = str(spec)
+    path = Path(text)
+    if path.suffix.lower() in (".yaml", ".yml") or len(path.parts) > 1 or path.is_file():
+        return load_preset(path)
+    names = preset_names()
+    if text not in names:
+        close = difflib.get_close_matches(text, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown preset {text!r}{hint}; choose from: {', '.join(names)} or the path of a YAML file")
+    return load_preset(PRESETS_DIR / f"{text}.yaml")
 
 
 def load_preset(path: str | os.PathLike) -> Preset:

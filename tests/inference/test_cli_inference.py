@@ -1,5 +1,6 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -153,6 +154,29 @@ def test_recursive_mirrors_sub_folders_and_skips_what_is_not_an_input(tmp_path, 
     assert err.endswith("is a folder; add -r to descreen the images in it") and "\n" not in err
 
 
+def test_recursive_skips_earlier_outputs_unless_asked(tmp_path, capsys):
+    import shutil
+
+    scans = tmp_path / "scans"
+    scan = _scan(scans / "a.png", "am")
+    assert main(["descreen", str(scan), "-o", str(scans), "--method", "gaussian", "--no-summary"]) == 0  # beside it
+    (scans / "r_files").mkdir()
+    shutil.copy(scan, scans / "r_files" / "0001-p1-before-724w.png")  # a report's preview
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian"]) == 0
+    err = capsys.readouterr().err
+    assert f"{scans}: skipped 2 earlier output(s) (*_descreened.*, report previews); --include-outputs" in err
+    assert "descreened 1 of 1" in err and [r["input"] for r in _summary(out)["files"]] == [str(scan)]
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian", "--include-outputs"]) == 0
+    assert " of 3 file(s)" in capsys.readouterr().err  # the earlier output, continuous tone, copied
+    assert (out / "a_descreened_descreened.png").is_file() and (out / "r_files").is_dir()
+    (scans / "a.png").unlink()
+    assert main(["descreen", "-r", str(scans), "-o", str(out), "--method", "gaussian"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("deep-halftoning: error: nothing to descreen: ") and "skipped 2 earlier" in err
+
+
 def test_skip_existing_resumes_a_batch(tmp_path, capsys):
     inputs = [str(_scan(tmp_path / f"s{i}.png", "am", seed=i)) for i in range(3)]
     out = tmp_path / "out"
@@ -301,6 +325,26 @@ def test_multipage_tiff_is_descreened_page_by_page(tmp_path, capsys):
     assert "3 pages; use --format tif" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_animated_gif_and_png_are_descreened_frame_by_frame(tmp_path, capsys, suffix):
+    from conftest import save_animation
+
+    from deep_halftoning.io import read_info, read_pages
+
+    frames = [read_image(_scan(tmp_path / f"f{i}.png", "am", seed=i)) for i in range(3)]
+    anim = save_animation(tmp_path / f"anim{suffix}", frames)
+    out = tmp_path / "out"
+    assert main(["descreen", str(anim), "-o", str(out), "--method", "gaussian"]) == 0
+    assert f"{anim} (3 pages): " in capsys.readouterr().err
+    result = out / "anim_descreened.tif"  # auto: a TIFF keeps every frame
+    assert read_info(result).pages == 3 and _summary(out)["files"][0]["pages"] == 3
+    pages, originals = list(read_pages(result)), list(read_pages(anim))
+    assert all(not np.array_equal(p, o) and p.shape == o.shape for p, o in zip(pages, originals, strict=True))
+    assert np.abs(pages[0] - pages[2]).mean() > 0.01  # each frame its own, not the first one repeated
+    assert main(["descreen", str(anim), "-o", str(out), "--method", "gaussian", "--format", "png"]) == 2
+    assert "3 frames; use --format tif" in capsys.readouterr().err
+
+
 def test_progress_bar_on_a_terminal_and_lines_otherwise(tmp_path, capsys, monkeypatch):
     import io
 
@@ -375,3 +419,30 @@ def test_summary_to_stdout(tmp_path, capsys):
     report = json.loads(captured.out)
     assert report["files"][0]["input"] == str(scan) and report["files"][0]["status"] == "descreened"
     assert not (tmp_path / "out" / "descreen-summary.json").exists() and "summary in" not in captured.err
+
+
+def test_descreen_preset_gives_the_dpi_and_stands_in_where_no_screen_is_found(tmp_path, capsys):
+    from deep_halftoning.halftone.presets import get_preset
+    from deep_halftoning.inference import gaussian
+
+    clean = np.clip(cv2.resize(np.random.default_rng(0).random((4, 5, 3), np.float32), (256, 256)), 0.2, 0.8)
+    scan = write_image(tmp_path / "news.png", get_preset("newspaper").apply(clean).image)  # no dpi in the file
+    photo = _scan(tmp_path / "photo.png", "", dpi=None)
+    out = tmp_path / "out"
+    batch = ["descreen", str(scan), str(photo), "-o", str(out), "--method", "gaussian"]
+    assert main(batch) == 0
+    assert "85 lpi" not in capsys.readouterr().err and _summary(out)["files"][1]["status"] == "copied"
+    assert main([*batch, "--preset", "newspaper"]) == 0
+    lines = _lines(capsys.readouterr().err)
+    assert "85 lpi at 45 deg" in lines[0] and "300 dpi" in lines[0]  # the preset's dpi: the file states none
+    assert "continuous tone" in lines[1] and "as the newspaper preset's screen (85 lpi, period 3.5 px)" in lines[1]
+    news, assumed = _summary(out)["files"]
+    assert "assumed_screen" not in news  # the screen found wins
+    assert assumed["status"] == "descreened" and assumed["assumed_screen"] == {
+        "preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [1]
+    }  # fmt: skip
+    expected = gaussian(read_image(photo), sigma=0.45 * 300 / 85)  # sized to the preset's screen
+    np.testing.assert_allclose(read_image(out / "photo_descreened.png"), expected, atol=1 / 255)
+    assert main(["descreen", str(scan), "-o", str(out), "--preset", "inkjet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--preset inkjet: floyd-steinberg has no screen ruling" in err and "comics, magazine, newspaper" in err
