@@ -3,11 +3,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import damage_checkpoint
 from stage_configs import configured_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
 from deep_halftoning.io import read_image, write_image
+from deep_halftoning.models import CoarseNet
+from deep_halftoning.models.checkpoint import save_networks
 
 
 @pytest.fixture
@@ -335,7 +338,7 @@ def test_output_folder_that_is_a_file_is_one_line(tmp_path, capsys):
         assert err.startswith(f"deep-halftoning: error: {out}:") and "is a file" in err and "\n" not in err
 
 
-@pytest.mark.parametrize("kind", ["png", "text", "dict", "list", "damaged"])
+@pytest.mark.parametrize("kind", ["png", "text", "dict", "list", "damaged", "truncated", "bit-flipped"])
 def test_a_non_checkpoint_is_one_line(tmp_path, capsys, kind):
     scan = _scan(tmp_path / "x.png", "am", size=64)
     path = tmp_path / f"bad.{kind}"
@@ -347,6 +350,9 @@ def test_a_non_checkpoint_is_one_line(tmp_path, capsys, kind):
         torch.save({"a": 1}, path)
     elif kind == "list":
         torch.save([1, 2, 3], path)
+    elif kind in ("truncated", "bit-flipped"):
+        save_networks(tmp_path / "whole.ckpt", {"coarse": CoarseNet(width=8, depth=3)})
+        damage_checkpoint(tmp_path / "whole.ckpt", kind, path)
     else:
         torch.save({"deep_halftoning": {"networks": {"coarse": {"class": "CoarseNet"}}}, "state_dict": {}}, path)
     assert main(["descreen", str(scan), "-o", str(tmp_path / "out"), "--checkpoint", str(path)]) == 2

@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
 import torch
+from conftest import damage_checkpoint
 from stage_configs import configured_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline
 from deep_halftoning.inference.tiling import blend_window, tile_starts, tiled_apply
+from deep_halftoning.models import CoarseNet
+from deep_halftoning.models.checkpoint import CheckpointError, read_checkpoint, save_networks
 
 LITE = {
     "coarse": {"width": 8, "depth": 3},
@@ -81,6 +84,19 @@ def test_bad_checkpoints_fail_clearly(tmp_path, details_checkpoint):
         Descreener.from_checkpoint(details_checkpoint, tile=100)
     with pytest.raises(ValueError, match="overlap"):
         Descreener.from_checkpoint(details_checkpoint, tile=64, overlap=64)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit-flipped"])
+def test_a_truncated_or_bit_flipped_checkpoint_is_one_line_naming_it(tmp_path, damage):
+    torch.manual_seed(0)
+    save_networks(tmp_path / "whole.ckpt", {"coarse": CoarseNet(width=8, depth=3)})
+    path = damage_checkpoint(tmp_path / "whole.ckpt", damage, tmp_path / f"{damage}.ckpt")
+    for load in (read_checkpoint, load_pipeline, Descreener.from_checkpoint):
+        with pytest.raises(CheckpointError) as caught:
+            load(path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: not a readable checkpoint (truncated or corrupt: "), message
+        assert "\n" not in message and len(message) < 250, message
 
 
 def test_bf16_autocast_matches_float32_and_bad_precision_is_refused(details_checkpoint):
