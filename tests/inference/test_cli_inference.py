@@ -137,6 +137,22 @@ def test_same_stem_in_one_folder_gets_a_reported_distinct_name(tmp_path, capsys)
     assert "x_descreened.png" in records[1]["note"] and records[1]["output"].endswith("x_jpg_descreened.png")
 
 
+def test_names_differing_only_in_case_get_distinct_reported_outputs(tmp_path, capsys):
+    """``X.png`` and ``x.png`` would share one output on a case-insensitive disk (macOS, Windows)."""
+    upper, lower = _scan(tmp_path / "d" / "X.png", "am"), _scan(tmp_path / "d" / "x.png", "am", seed=1)
+    out = tmp_path / "out"
+    assert main(["descreen", str(upper), str(lower), "-o", str(out), "--method", "gaussian"]) == 0
+    err = capsys.readouterr().err
+    assert f"{lower}: {out / 'x_descreened.png'} is {upper}'s; writing {out / 'x_png_descreened.png'}" in err
+    records = _summary(out)["files"]
+    outputs = [record["output"] for record in records]
+    assert outputs == [str(out / "X_descreened.png"), str(out / "x_png_descreened.png")]
+    assert len({name.casefold() for name in outputs}) == 2 and "x_descreened.png" in records[1]["note"]
+    first, second = (read_image(output) for output in outputs)  # each input's own result, none overwritten
+    assert np.abs(first - read_image(upper)).mean() < np.abs(first - read_image(lower)).mean()
+    assert np.abs(second - read_image(lower)).mean() < np.abs(second - read_image(upper)).mean()
+
+
 def test_recursive_mirrors_sub_folders_and_skips_what_is_not_an_input(tmp_path, capsys):
     scans = tmp_path / "scans"
     _scan(scans / "a.png", "am")
