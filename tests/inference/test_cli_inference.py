@@ -8,6 +8,8 @@ from stage_configs import configured_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
+from deep_halftoning.inference import Descreener
+from deep_halftoning.inference import descreener as descreener_module
 from deep_halftoning.io import read_image, write_image
 from deep_halftoning.models import CoarseNet
 from deep_halftoning.models.checkpoint import save_networks
@@ -40,30 +42,20 @@ def test_descreen_batch_skips_bad_files_and_reports(tmp_path, screened, capsys):
     assert read_image(out / "scan_descreened.png").shape == read_image(screened).shape
 
 
-def test_descreen_with_a_checkpoint(tmp_path, screened):
+def test_descreen_with_a_checkpoint(tmp_path, screened, monkeypatch):
+    torch.manual_seed(0)
     stage = configured_stage("coarse", net={"width": 8, "depth": 3})
     checkpoint = {"state_dict": stage.state_dict()}
     stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, tmp_path / "coarse.ckpt")
-    assert (
-        main(
-            [
-                "descreen",
-                str(screened),
-                "-o",
-                str(tmp_path / "out"),
-                "--checkpoint",
-                str(tmp_path / "coarse.ckpt"),
-                "--tile",
-                "64",
-                "--overlap",
-                "16",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    path = tmp_path / "coarse.ckpt"
+    torch.save(checkpoint, path)
+    monkeypatch.setattr(descreener_module, "_autocast_dtype", lambda device, precision: None)  # float32: exact
+    options = ["--checkpoint", str(path), "--tile", "64", "--overlap", "16", "--device", "cpu"]
+    assert main(["descreen", str(screened), "-o", str(tmp_path / "out"), *options]) == 0
+    written = read_image(tmp_path / "out" / "scan_descreened.png")
+    model = Descreener.from_checkpoint(path, device="cpu", tile=64, overlap=16)(read_image(screened))
+    assert np.abs(written - model).max() <= 0.5 / 255 + 1e-4  # the model's output, rounded to 8 bits
+    assert _summary(tmp_path / "out")["files"][0]["model"] == {"checkpoint": str(path), "variant": None}
 
 
 def test_missing_checkpoint_and_conflicting_options_exit_2(tmp_path, screened, capsys):
