@@ -53,6 +53,25 @@ def save_photo(path: Path, rng: np.random.Generator, size: tuple[int, int] = (48
     return path
 
 
+def damage_checkpoint(source: Path, how: str, destination: Path) -> Path:
+    """A copy of a checkpoint ``truncated`` to two thirds, or ``bit-flipped`` in the middle of its largest
+    tensor (the corruption ``torch.load`` reads past without a word)."""
+    import zipfile
+
+    data = bytearray(source.read_bytes())
+    if how == "truncated":
+        del data[len(data) * 2 // 3 :]
+    else:
+        with zipfile.ZipFile(source) as archive:
+            member = max(archive.infolist(), key=lambda m: m.file_size)
+        local = member.header_offset  # local header: 30 bytes, then the name and extra field, then the data
+        start = local + 30 + int.from_bytes(data[local + 26 : local + 28], "little")
+        start += int.from_bytes(data[local + 28 : local + 30], "little")
+        data[start + member.file_size // 2] ^= 0x10
+    destination.write_bytes(bytes(data))
+    return destination
+
+
 @pytest.fixture
 def photo_folder(tmp_path: Path, rng: np.random.Generator) -> Path:
     root = tmp_path / "photos"

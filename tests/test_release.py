@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
-from test_train import run_stage
+import torch
+from hydra.utils import instantiate
+from test_train import SMALL_DATA, SMALL_NETS, make_cfg, run_stage
 
+from deep_halftoning.models.checkpoint import network_state, read_checkpoint
 from deep_halftoning.stage_graph import recipe_graph, training_order
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +28,29 @@ def test_the_release_graph_is_read_from_the_stage_configs():
     assert sorted(order) == sorted(graph)
     for stage, needs in graph.items():
         assert all(order.index(need) < order.index(stage) for need in needs), stage
+
+
+def test_the_perceptual_recipe_trains_its_discriminators(tmp_path, photo_folder):
+    """``release/joint_perceptual`` is the fidelity recipe plus the adversarial term: with ``adv: 0`` the
+    next ``make reproduce`` would ship a second fidelity model under the perceptual name."""
+    overrides = ["trainer=cpu", *SMALL_DATA, *SMALL_NETS, f"data.train_source.sources.1.path={photo_folder}"]
+    cfg = make_cfg(tmp_path, "experiment=release/joint_perceptual", *overrides)
+    assert cfg.model.module.loss_weights.adv > 0
+    assert make_cfg(tmp_path, "experiment=release/joint").model.module.loss_weights.adv == 0  # the fidelity one
+    cfg.model.module.checkpoints = dict.fromkeys(cfg.model.module.checkpoints)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # random upstream weights, on purpose
+        start = instantiate(cfg.model.module, _convert_="all")
+    checkpoint = {"state_dict": start.state_dict()}
+    start.on_save_checkpoint(checkpoint)
+    torch.save(checkpoint, tmp_path / "start.ckpt")
+    upstream = [f"model.module.checkpoints.{name}={tmp_path / 'start.ckpt'}" for name in ("coarse", "edge", "details")]
+    cfg, _ = run_stage(tmp_path, "release/joint_perceptual", "debug=fdr", *overrides[1:], *upstream)  # one batch
+    before, after = read_checkpoint(tmp_path / "start.ckpt"), read_checkpoint(Path(cfg.paths.stage_dir) / "last.ckpt")
+    assert after["global_step"] == len(start.discriminators) + 1  # a step of each discriminator, then of G
+    for name in start.discriminators:  # each discriminator started from the upstream file and took steps
+        old, new = network_state(before, name), network_state(after, name)
+        assert old.keys() == new.keys() and any(not torch.equal(old[k], new[k]) for k in old), name
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from PIL import Image
 from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 from deep_halftoning import train as train_module
+from deep_halftoning.models.checkpoint import load_networks
 from deep_halftoning.train import CONF_DIR, MissingCheckpoint, TrainingSetupError, train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
@@ -91,15 +92,33 @@ def test_unknown_keys_and_bad_values_fail_naming_them(tmp_path):
         run_stage(tmp_path, "coarse", "debug=fdr", "+model.module.loss_weights.l2=1.0")
 
 
+def _largest_change(before: Path, after: Path, name: str) -> float:
+    """The largest difference between the parameters of network ``name`` in two checkpoints."""
+    old, new = (dict(load_networks(path, [name])[name].named_parameters()) for path in (before, after))
+    assert old.keys() == new.keys(), name
+    return max((old[key] - new[key]).abs().max().item() for key in old)
+
+
 def test_stage_wise_recipe_chains_checkpoints(tmp_path):
     """coarse -> edge -> details -> joint, each with debug=fdr, each reading what the last one published."""
     with pytest.raises(MissingCheckpoint, match="make train-stage STAGE=coarse"):
         run_stage(tmp_path, "details", "debug=fdr")
-    for experiment in ("coarse", "edge", "details", "joint"):
-        cfg, metric = run_stage(tmp_path, experiment, "debug=fdr")
+    published = {}
+    for seed, experiment in enumerate(("coarse", "edge", "details", "joint")):  # each stage its own random start
+        cfg, metric = run_stage(tmp_path, experiment, "debug=fdr", f"seed={seed}")
         assert metric is not None and torch.isfinite(torch.tensor(metric)), experiment
-        assert (Path(cfg.paths.stage_dir) / "best.ckpt").is_file(), experiment
-        assert (Path(cfg.paths.stage_dir) / "last.ckpt").is_file(), experiment
+        published[experiment] = Path(cfg.paths.stage_dir)
+        assert (published[experiment] / "best.ckpt").is_file(), experiment
+        assert (published[experiment] / "last.ckpt").is_file(), experiment
+    for name in ("coarse", "edge"):  # details froze the very networks coarse and edge published
+        assert _largest_change(published[name] / "best.ckpt", published["details"] / "last.ckpt", name) == 0
+    # joint (the last cfg) started from all three and took one Adam step: each parameter moves by at most its
+    # learning rate (float32 rounding adds a little); a network left at its own random start is ~0.25 away
+    module = cfg.model.module
+    for name in ("coarse", "edge", "details"):
+        lr = module.optimizer.lr if name == "details" else module.upstream_lr[name]
+        change = _largest_change(published["details"] / "best.ckpt", published["joint"] / "last.ckpt", name)
+        assert 0 < change <= 1.1 * lr, (name, change)
 
 
 def test_every_epoch_leaves_a_checkpoint(tmp_path):

@@ -9,8 +9,10 @@ Everything is read with ``weights_only=True``. Nothing here needs Lightning or t
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import pickle
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -35,6 +37,18 @@ PIPELINE_NETWORKS = ("coarse", "edge", "object", "details")
 _OLD_NAMES = {"object_net": "object"}
 
 
+#: The first bytes of torch's (zip) checkpoint format.
+ZIP_MAGIC = b"PK\x03\x04"
+#: The MS-DOS folder attribute of a zip member (torch writes none).
+MSDOS_FOLDER = 0x10
+#: How zipfile and ``torch.load`` fail on a truncated or corrupt archive (every single-byte flip and every
+#: truncation of a small checkpoint raised one of these): a directory or header that no longer parses
+#: (``BadZipFile``, ``EOFError``; ``ValueError`` for a name that does not decode or a negative offset,
+#: ``OverflowError`` for a huge one), a flag or method now read as unsupported (``NotImplementedError``),
+#: or torch's own zip reader giving up (``RuntimeError``).
+DAMAGED_ARCHIVE = (zipfile.BadZipFile, EOFError, NotImplementedError, OverflowError, RuntimeError, ValueError)
+
+
 class CheckpointError(ValueError):
     """A file is not a readable Deep Halftoning checkpoint."""
 
@@ -48,6 +62,24 @@ def network_spec(net: nn.Module, prefix: str) -> dict:
     return {"class": type(net).__name__, "config": dict(getattr(net, "config", {})), "prefix": prefix}
 
 
+def _check_archive(data: bytes) -> None:
+    """Raise ``BadZipFile`` unless every member of a zip checkpoint matches its stored CRC-32.
+
+    ``torch.load`` reads past flipped bits in the weights without a word; the CRC-32s torch writes
+    by default catch them. Archives written without them (``set_crc32_options(False)``) are not checked.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        folder = next((m.filename for m in members if m.external_attr & MSDOS_FOLDER), None)
+        if folder is not None:  # torch's reader would read that member as an empty folder
+            raise zipfile.BadZipFile(f"{folder} is marked as a folder")
+        if not any(member.CRC for member in members):
+            return
+        damaged = archive.testzip()
+    if damaged is not None:
+        raise zipfile.BadZipFile(f"{damaged} fails its CRC-32 check")
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """A checkpoint's contents (``weights_only``), with the network specs under their current names.
 
@@ -57,18 +89,20 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if not magic.startswith((b"PK\x03\x04", b"\x80")):  # torch's zip format, or a legacy pickle
+    data = path.read_bytes()
+    if not data.startswith((ZIP_MAGIC, b"\x80")):  # torch's zip format, or a legacy pickle
         raise CheckpointError(f"{path}: not a checkpoint (not a PyTorch file)")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if data.startswith(ZIP_MAGIC):
+            _check_archive(data)
+        checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise CheckpointError(
             f"{path}: not a Deep Halftoning checkpoint (it holds Python objects, not only weights: refused for safety)"
         ) from None
-    except Exception:  # noqa: BLE001 - truncated or corrupt archives fail in many ways
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt)") from None
+    except DAMAGED_ARCHIVE as err:
+        reason = str(err).strip().splitlines()[0][:100] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {reason})") from None
     specs = checkpoint.get(CHECKPOINT_KEY, {}).get("networks") if isinstance(checkpoint, dict) else None
     if not isinstance(specs, dict) or not specs or not isinstance(checkpoint.get("state_dict"), dict):
         raise CheckpointError(f"{path}: not a Deep Halftoning checkpoint (no network specs and weights)")

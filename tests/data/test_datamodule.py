@@ -45,6 +45,7 @@ def test_every_recipe_composes():
 
 
 def test_batches_are_nchw_dicts():
+    torch.manual_seed(0)
     dm = make()
     dm.setup("fit")
     batch = dm.on_after_batch_transfer(next(iter(dm.train_dataloader())), 0)  # 8-bit in transit
@@ -52,6 +53,12 @@ def test_batches_are_nchw_dicts():
     assert batch["edges"].shape == (4, 1, 32, 32) and len(batch["method"]) == 4
     assert all(batch[k].dtype == torch.float32 for k in ("halftone", "clean", "edges"))
     assert len(dm.train_dataloader()) == 4 and len(dm.val_dataloader()) == 2
+    halftone, clean = batch["halftone"], batch["clean"]
+    assert ((halftone - clean).abs().flatten(1).mean(1) > 0.02).all()  # a halftone, not the photo (>= 0.04 here)
+    # ... of its own photo: blurred, each halftone is nearer its clean image than any other (0.07 vs >= 0.17)
+    blurred = torch.nn.functional.avg_pool2d(halftone, 5, 1, 2, count_include_pad=False)
+    distances = torch.cdist(blurred.flatten(1), clean.flatten(1))
+    assert torch.equal(distances.argmin(1), torch.arange(4))
 
 
 def test_validation_identical_across_workers_and_epochs():
@@ -163,6 +170,10 @@ class _Probe(L.LightningModule):
     def training_step(self, batch, batch_idx):
         assert batch["halftone"].shape[0] == self.expected_batch
         assert batch["halftone"].device == self.device
+        # what every device saw, for the launching process (assertions in spawned workers may not reach it)
+        seen = self.all_gather(batch["clean"]).reshape(-1, *batch["clean"].shape[1:])
+        self.log("pairs", float(len(batch["halftone"])), reduce_fx="sum", sync_dist=True)
+        self.log("distinct", float(torch.unique(seen.flatten(1), dim=0).shape[0]))
         return (batch["halftone"].mean() - batch["clean"].mean()) ** 2 + self.weight.sum() ** 2
 
     def validation_step(self, batch, batch_idx):
@@ -189,11 +200,14 @@ def _fit_probe(tmp_path, dm: HalftoneDataModule, **trainer_settings) -> L.Traine
 
 
 def test_lightning_fit_with_device_halftoning(tmp_path):
-    assert _fit_probe(tmp_path, make("gpu"), devices=1).global_step == 2
+    trainer = _fit_probe(tmp_path, make("gpu"), devices=1)
+    assert trainer.global_step == 2 and trainer.callback_metrics["pairs"] == 4
 
 
 def test_ddp_spawn_splits_the_global_batch(tmp_path):
-    _fit_probe(tmp_path, make("default", "data.batch_size=8"), devices=2, strategy="ddp_spawn")
+    trainer = _fit_probe(tmp_path, make("default", "data.batch_size=8"), devices=2, strategy="ddp_spawn")
+    metrics = trainer.callback_metrics  # the last step's, sent back by the first worker
+    assert metrics["pairs"] == 8 and metrics["distinct"] == 8  # 4 pairs on each device, none on both
 
 
 def test_freed_memory_is_kept_for_reuse_on_glibc():

@@ -4,11 +4,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import damage_checkpoint
 from stage_configs import configured_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
+from deep_halftoning.inference import Descreener
 from deep_halftoning.io import read_image, write_image
+from deep_halftoning.models import CoarseNet
+from deep_halftoning.models.checkpoint import save_networks
 
 
 @pytest.fixture
@@ -39,29 +43,19 @@ def test_descreen_batch_skips_bad_files_and_reports(tmp_path, screened, capsys):
 
 
 def test_descreen_with_a_checkpoint(tmp_path, screened):
+    torch.manual_seed(0)
     stage = configured_stage("coarse", net={"width": 8, "depth": 3})
     checkpoint = {"state_dict": stage.state_dict()}
     stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, tmp_path / "coarse.ckpt")
-    assert (
-        main(
-            [
-                "descreen",
-                str(screened),
-                "-o",
-                str(tmp_path / "out"),
-                "--checkpoint",
-                str(tmp_path / "coarse.ckpt"),
-                "--tile",
-                "64",
-                "--overlap",
-                "16",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    path = tmp_path / "coarse.ckpt"
+    torch.save(checkpoint, path)
+    options = ["--checkpoint", str(path), "--tile", "64", "--overlap", "16", "--device", "cpu", "--precision", "fp32"]
+    assert main(["descreen", str(screened), "-o", str(tmp_path / "out"), *options]) == 0
+    written = read_image(tmp_path / "out" / "scan_descreened.png")
+    model = Descreener.from_checkpoint(path, device="cpu", tile=64, overlap=16, precision="fp32")(read_image(screened))
+    assert np.abs(written - model).max() <= 0.5 / 255 + 1e-4  # the model's output, rounded to 8 bits
+    recorded = {"checkpoint": str(path), "variant": None, "backend": "openvino", "precision": "fp32"}
+    assert _summary(tmp_path / "out")["files"][0]["model"] == recorded
 
 
 def test_missing_checkpoint_and_conflicting_options_exit_2(tmp_path, screened, capsys):
@@ -133,6 +127,22 @@ def test_same_stem_in_one_folder_gets_a_reported_distinct_name(tmp_path, capsys)
     records = _summary(out)["files"]
     assert [r["input"] for r in records] == [str(png), str(jpg)]
     assert "x_descreened.png" in records[1]["note"] and records[1]["output"].endswith("x_jpg_descreened.png")
+
+
+def test_names_differing_only_in_case_get_distinct_reported_outputs(tmp_path, capsys):
+    """``X.png`` and ``x.png`` would share one output on a case-insensitive disk (macOS, Windows)."""
+    upper, lower = _scan(tmp_path / "d" / "X.png", "am"), _scan(tmp_path / "d" / "x.png", "am", seed=1)
+    out = tmp_path / "out"
+    assert main(["descreen", str(upper), str(lower), "-o", str(out), "--method", "gaussian"]) == 0
+    err = capsys.readouterr().err
+    assert f"{lower}: {out / 'x_descreened.png'} is {upper}'s; writing {out / 'x_png_descreened.png'}" in err
+    records = _summary(out)["files"]
+    outputs = [record["output"] for record in records]
+    assert outputs == [str(out / "X_descreened.png"), str(out / "x_png_descreened.png")]
+    assert len({name.casefold() for name in outputs}) == 2 and "x_descreened.png" in records[1]["note"]
+    first, second = (read_image(output) for output in outputs)  # each input's own result, none overwritten
+    assert np.abs(first - read_image(upper)).mean() < np.abs(first - read_image(lower)).mean()
+    assert np.abs(second - read_image(lower)).mean() < np.abs(second - read_image(upper)).mean()
 
 
 def test_recursive_mirrors_sub_folders_and_skips_what_is_not_an_input(tmp_path, capsys):
@@ -379,7 +389,7 @@ def test_output_folder_that_is_a_file_is_one_line(tmp_path, capsys):
         assert err.startswith(f"deep-halftoning: error: {out}:") and "is a file" in err and "\n" not in err
 
 
-@pytest.mark.parametrize("kind", ["png", "text", "dict", "list", "damaged"])
+@pytest.mark.parametrize("kind", ["png", "text", "dict", "list", "damaged", "truncated", "bit-flipped"])
 def test_a_non_checkpoint_is_one_line(tmp_path, capsys, kind):
     scan = _scan(tmp_path / "x.png", "am", size=64)
     path = tmp_path / f"bad.{kind}"
@@ -391,6 +401,9 @@ def test_a_non_checkpoint_is_one_line(tmp_path, capsys, kind):
         torch.save({"a": 1}, path)
     elif kind == "list":
         torch.save([1, 2, 3], path)
+    elif kind in ("truncated", "bit-flipped"):
+        save_networks(tmp_path / "whole.ckpt", {"coarse": CoarseNet(width=8, depth=3)})
+        damage_checkpoint(tmp_path / "whole.ckpt", kind, path)
     else:
         torch.save({"deep_halftoning": {"networks": {"coarse": {"class": "CoarseNet"}}}, "state_dict": {}}, path)
     assert main(["descreen", str(scan), "-o", str(tmp_path / "out"), "--checkpoint", str(path)]) == 2

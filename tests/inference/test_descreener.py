@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
 import torch
+from conftest import damage_checkpoint
 from stage_configs import configured_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline
 from deep_halftoning.inference.tiling import blend_window, tile_starts, tiled_apply
+from deep_halftoning.models import CoarseNet
+from deep_halftoning.models.checkpoint import CheckpointError, read_checkpoint, save_networks
 
 LITE = {
     "coarse": {"width": 8, "depth": 3},
@@ -44,7 +47,11 @@ def test_tiles_cover_and_blend():
 def test_tiled_inference_matches_whole_image(details_checkpoint):
     rng = np.random.default_rng(0)
     image = (rng.random((200, 260, 3)) > 0.5).astype(np.float32)
-    whole = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=288, overlap=64)(image)
+    with torch.inference_mode():  # the networks themselves, called on the whole image
+        direct = load_pipeline(details_checkpoint)(torch.from_numpy(image.transpose(2, 0, 1))[None])["output"]
+    direct = direct[0].clamp(0, 1).numpy().transpose(1, 2, 0)
+    whole = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=288, overlap=64, precision="fp32")(image)
+    np.testing.assert_allclose(whole, direct, atol=1e-5)  # one tile: exactly what the pipeline computes
     tiled = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=128, overlap=64, batch=2)(image)
     assert whole.shape == image.shape and whole.dtype == np.float32
     assert np.abs(whole - tiled).mean() < 2e-3
@@ -81,6 +88,19 @@ def test_bad_checkpoints_fail_clearly(tmp_path, details_checkpoint):
         Descreener.from_checkpoint(details_checkpoint, tile=100)
     with pytest.raises(ValueError, match="overlap"):
         Descreener.from_checkpoint(details_checkpoint, tile=64, overlap=64)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit-flipped"])
+def test_a_truncated_or_bit_flipped_checkpoint_is_one_line_naming_it(tmp_path, damage):
+    torch.manual_seed(0)
+    save_networks(tmp_path / "whole.ckpt", {"coarse": CoarseNet(width=8, depth=3)})
+    path = damage_checkpoint(tmp_path / "whole.ckpt", damage, tmp_path / f"{damage}.ckpt")
+    for load in (read_checkpoint, load_pipeline, Descreener.from_checkpoint):
+        with pytest.raises(CheckpointError) as caught:
+            load(path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: not a readable checkpoint (truncated or corrupt: "), message
+        assert "\n" not in message and len(message) < 250, message
 
 
 @pytest.mark.parametrize("backend", ["torch", "openvino"])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from stage_configs import configured_stage
 
-from deep_halftoning.cli import main
+from deep_halftoning.cli import SUMMARY_NAME, main
 from deep_halftoning.data.sources import embedded_records
 from deep_halftoning.halftone import halftone
 from deep_halftoning.halftone.scan import ScanSettings, simulate_scan
@@ -124,6 +125,41 @@ def test_cli_uses_the_shipped_descreeners_by_default(tmp_path, held_out):
     rescreened = tmp_path / "bayer.png"
     assert main(["rescreen", str(scan), str(rescreened), "--method", "bayer-8", "--device", "cpu"]) == 0
     assert set(np.unique(read_image(rescreened))) <= {0.0, 1.0}
+
+
+#: Each shipped variant's output on one held-out crop: ``halftone.png``, Floyd-Steinberg of chelsea's
+#: ``[112:176, 204:268]``, and ``<variant>.png``, what the shipped file made of it in float32 on a CPU,
+#: stored once in 8 bits. Rewrite them (the same way) only when new weights are shipped on purpose.
+PINNED = Path(__file__).parent / "shipped_reference"
+#: The 8-bit references round by up to 0.5/255, and float32 convolutions on another CPU move outputs by
+#: ~1e-6. The variants differ by 0.70/255 on average and 7.0/255 at most on this crop.
+PINNED_TOLERANCE = 0.5 / 255 + 1e-4
+
+
+@pytest.mark.parametrize("variant", ["fidelity", "perceptual"])
+def test_each_shipped_variant_reproduces_its_pinned_output(variant):
+    descreener = Descreener.from_checkpoint(shipped_checkpoint(variant), device="cpu", precision="fp32")
+    output = descreener(read_image(PINNED / "halftone.png"))
+    difference = np.abs(output - read_image(PINNED / f"{variant}.png"))
+    assert difference.max() <= PINNED_TOLERANCE, (
+        f"the shipped {variant} descreener's output is {difference.max() * 255:.2f}/255 from its pinned reference: "
+        f"a loading bug, or new weights (then write this output to {PINNED / variant}.png)"
+    )
+
+
+def test_the_cli_descreens_with_the_variant_it_records(tmp_path):
+    for extra, variant in (([], "fidelity"), (["--perceptual"], "perceptual")):
+        out = tmp_path / variant
+        options = ["--device", "cpu", "--precision", "fp32", *extra]  # float32, as pinned
+        assert main(["descreen", str(PINNED / "halftone.png"), "-o", str(out), *options]) == 0
+        (record,) = json.loads((out / SUMMARY_NAME).read_text())["files"]
+        assert (record["model"]["checkpoint"], record["model"]["variant"]) == (
+            str(shipped_checkpoint(variant)),
+            variant,
+        )
+        difference = np.abs(read_image(out / "halftone_descreened.png") - read_image(PINNED / f"{variant}.png"))
+        # both rounded to 8 bits: one level apart at most, and only where float32 noise crosses a rounding edge
+        assert difference.max() <= 1 / 255 + 1e-6 and (difference > 0).mean() < 0.01, variant
 
 
 def test_a_damaged_or_missing_shipped_checkpoint_is_refused(tmp_path):

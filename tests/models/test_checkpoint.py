@@ -120,3 +120,14 @@ def test_pipeline_takes_page_level_object_maps_instead_of_computing_them():
     assert torch.equal(pipeline(halftone, given)["objects"], given)
     with pytest.raises(ValueError, match="ObjectNet"):
         DescreeningPipeline(CoarseNet(width=8, depth=3), EdgeNet(), None, DetailsNet(object_channels=4))
+
+
+def test_a_checkpoint_written_without_crc32s_still_loads(tmp_path):
+    """Only archives with CRC-32s (torch's default) are checked against them."""
+    was = torch.serialization.get_crc32_options()
+    torch.serialization.set_crc32_options(False)
+    try:
+        save_networks(tmp_path / "p.ckpt", {"coarse": CoarseNet(width=8, depth=3)})
+    finally:
+        torch.serialization.set_crc32_options(was)
+    assert list(load_networks(tmp_path / "p.ckpt")) == ["coarse"]
