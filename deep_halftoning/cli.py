@@ -164,8 +164,9 @@ def _output_bits(args: argparse.Namespace, info: ImageInfo, output: Path) -> int
     return info.bit_depth
 
 
-def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray]) -> int:
-    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth."""
+def _convert(args: argparse.Namespace, make_transform: Callable[[], Callable[[np.ndarray], np.ndarray]]) -> int:
+    """Transform every page of ``args.input`` into ``args.output``, keeping its metadata and depth.
+    ``make_transform()`` (which may load a model) runs once the input and output have been checked."""
     source, output = Path(args.input), Path(args.output)
     if same_file(output, source):
         raise ImageWriteError(f"{output}: refusing to overwrite an input file")
@@ -173,6 +174,7 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
     if info.pages > 1 and output.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageWriteError(f"{source}: {info.pages} pages; write a TIFF (.tif) to keep them, not {output.suffix}")
     bits = _output_bits(args, info, output)
+    transform = make_transform()
     pages = [transform(page) for page in read_pages(source)]
     write_pages(output, pages, bit_depth=bits, protect=[source], info=info)
     return 0
@@ -180,7 +182,7 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
 
 def _halftone(args: argparse.Namespace) -> int:
     method, mode, ucr, params = _halftone_settings(args)
-    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image)
+    _convert(args, lambda: lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image)
     _say_method(args, method)
     return 0
 
@@ -188,16 +190,20 @@ def _halftone(args: argparse.Namespace) -> int:
 def _rescreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--descreen")
     method, mode, ucr, params = _halftone_settings(args)
-    clean, _ = _descreen_function(args)
-    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image)
+
+    def rescreen() -> Callable[[np.ndarray], np.ndarray]:
+        clean, _ = _descreen_function(args)
+        return lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image
+
+    _convert(args, rescreen)
     _say_method(args, method)
     return 0
 
 
 def _detect(args: argparse.Namespace) -> int:
+    info = read_info(args.input)
     from .inference import analyse
 
-    info = read_info(args.input)
     dpi = args.dpi or (info.dpi[0] if info.dpi else None)
     analysis = analyse(read_image(args.input), dpi=dpi)
     if args.json:
@@ -234,6 +240,8 @@ def _check_model_options(args: argparse.Namespace, flag: str) -> None:
         )
     if args.checkpoint and args.perceptual:
         raise UsageError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
+    if args.checkpoint and not Path(args.checkpoint).is_file():  # said before PyTorch loads
+        raise UsageError(f"--checkpoint {args.checkpoint}: the checkpoint does not exist")
     tile = args.tile or MODEL_DEFAULTS["tile"]
     overlap = MODEL_DEFAULTS["overlap"] if args.overlap is None else args.overlap
     if overlap >= tile:
@@ -263,9 +271,9 @@ def _tty() -> bool:
 
 def _descreen_function(args: argparse.Namespace) -> tuple[Callable, dict[str, object]]:
     """A function ``(image, analysis or None) -> descreened image`` for the chosen method, and what it is."""
-    from .inference import Descreener, descreen_baseline, shipped_checkpoint
-
     if args.descreen == "model":
+        from .inference import Descreener, shipped_checkpoint
+
         variant = None if args.checkpoint else ("perceptual" if args.perceptual else "fidelity")
         checkpoint = args.checkpoint or shipped_checkpoint(variant)
         descreener = Descreener.from_checkpoint(
@@ -278,6 +286,8 @@ def _descreen_function(args: argparse.Namespace) -> tuple[Callable, dict[str, ob
         tiles_bar = _tty() and not args.quiet
         model = {"method": "model", "checkpoint": str(checkpoint), "variant": variant}
         return lambda image, analysis=None: descreener(image, progress=tiles_bar), model
+    from .inference import descreen_baseline
+
     return lambda image, analysis=None: descreen_baseline(image, args.descreen, analysis), {"method": args.descreen}
 
 
@@ -296,7 +306,7 @@ class _Job:
 
 def _wanted(file: Path, folder: Path, out_dir: Path, suffix: str) -> bool:
     """Whether ``file``, found under ``folder``, is an input: an image by suffix, not hidden, not an output."""
-    from .data.sources import IMAGE_SUFFIXES
+    from .io import IMAGE_SUFFIXES
 
     if file.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in file.relative_to(folder).parts):
         return False
@@ -313,7 +323,7 @@ def _wanted(file: Path, folder: Path, out_dir: Path, suffix: str) -> bool:
 def _gather(inputs: Sequence[str], recursive: bool, out_dir: Path, suffix: str) -> tuple[list, list[str]]:
     """``(file, root)`` for every input file in order (a file's root is its folder, a folder is its own root),
     and notes on what was left out."""
-    from .data.sources import IMAGE_SUFFIXES
+    from .io import IMAGE_SUFFIXES
 
     pairs: list[tuple[Path, Path]] = []
     notes: list[str] = []
@@ -526,6 +536,9 @@ def _descreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--method")
     out_dir = Path(args.output)
     _check_output_folder(out_dir)
+    missing = [text for text in args.inputs if not os.path.exists(text)]
+    if missing:  # a typo: said at once, before the model loads and before anything is written
+        raise UsageError(f"{', '.join(missing)}: no such file or folder")
     pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix)
     if not pairs:
         raise UsageError("nothing to descreen: " + "; ".join(notes))
