@@ -876,10 +876,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (2 on bad input, with a one-line message; 130 on Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # Hydra parses its own overrides
-        from .train import run
+        from .train_command import run
 
-        run(argv[1:])
-        return 0
+        try:
+            return run(argv[1:])
+        except KeyboardInterrupt:  # before training started (Lightning handles Ctrl-C during it)
+            print("deep-halftoning: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)

@@ -50,6 +50,7 @@ def test_bad_input_is_reported_before_heavy_imports(tmp_path):
         ["halftone", missing, str(tmp_path / "h.png")],
         ["halftone", str(photo), str(tmp_path / "h.png"), "--method", "bogus"],
         ["detect", missing],
+        ["train", "trainer.max_epoch=1"],
     ]
     for argv, (status, loaded) in zip(commands, _probe(commands), strict=True):
         assert (status, loaded) == (2, []), argv
