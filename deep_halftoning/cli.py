@@ -202,12 +202,14 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 def _detect(args: argparse.Namespace) -> int:
     info = read_info(args.input)
-    from .inference import analyse
+    from .inference.detect import analyse, dpi_hint
 
     dpi = args.dpi or (info.dpi[0] if info.dpi else None)
     analysis = analyse(read_image(args.input), dpi=dpi)
+    lead = analysis.screens[0] if analysis.screens else None
+    hint = dpi_hint(lead.lpi, dpi) if lead is not None and lead.lpi is not None and dpi else None
     if args.json:
-        print(json.dumps(analysis.to_dict(), indent=2))
+        print(json.dumps({**analysis.to_dict(), "dpi_hint": hint}, indent=2))
         return 0
     print(f"{args.input}: {analysis.kind}", end="")
     print(f" (high-frequency share {analysis.high_frequency_share:.2f}, peak ratio {analysis.peak_ratio:.0f})")
@@ -215,8 +217,12 @@ def _detect(args: argparse.Namespace) -> int:
         ruling = f", {screen.lpi:.0f} lpi at {dpi:g} dpi" if screen.lpi is not None else ""
         print(
             f"  screen {i}: {screen.frequency:.4f} cycles/px (period {screen.period:.2f} px){ruling}, "
-            f"angle {screen.angle:.1f} deg"
+            f"angle {screen.angle:.1f} deg, strength {screen.strength:.2f}"
         )
+    if lead is not None and dpi is None:
+        print("  hint: the file gives no resolution; --dpi DPI turns the periods into rulings (lpi)")
+    elif hint:
+        print(f"  hint: {hint}")
     return 0
 
 

@@ -98,6 +98,40 @@ MAX_TILES_SIDE = 3
 _MEDIAN_OVER_GEOMETRIC = math.log(math.log(2.0)) + 0.5772156649015329
 
 
+#: Screen rulings (lpi) printers use, and the resolutions (dpi) scans are made at: a ruling that is none
+#: of the first at the file's resolution but one of them at another is a hint that the dpi tag is wrong.
+PRINT_RULINGS = (65, 85, 100, 110, 120, 133, 150, 175, 200, 300)
+SCAN_RESOLUTIONS = (150, 200, 300, 400, 600, 800, 1200, 2400)
+#: ... a ruling within this share of one of ``PRINT_RULINGS`` is that one.
+RULING_MATCH = 0.03
+
+
+def dpi_hint(lpi: float, dpi: float) -> str | None:
+    """A one-line hint when ``lpi``, found at ``dpi``, is no usual print ruling but would be one at another
+    usual scan resolution (a 150 lpi print scanned at 600 dpi in a file tagged 300 dpi reads 75 lpi)."""
+
+    def usual(ruling: float) -> bool:
+        return any(abs(ruling / r - 1.0) <= RULING_MATCH for r in PRINT_RULINGS)
+
+    if dpi < SCAN_RESOLUTIONS[0]:
+        return f"{dpi:g} dpi is a display default, not a scan resolution: rerun with --dpi (the scanner's setting)"
+    if usual(lpi):
+        return None
+    # a tag off by a factor of 2 or 4 first (saved at 300 dpi, scanned at 600), then the nearest
+    doubled = [dpi * 2, dpi / 2, dpi * 4, dpi / 4]
+    others = [d for d in doubled if d in SCAN_RESOLUTIONS]
+    others += sorted((d for d in SCAN_RESOLUTIONS if d not in others), key=lambda d: abs(math.log(d / dpi)))
+    for other in others:
+        if other != dpi and usual(lpi * other / dpi):
+            return (
+                f"{lpi:.0f} lpi is not a usual print ruling; at {other:g} dpi it is {lpi * other / dpi:.0f} lpi: "
+                f"if the scan was not made at {dpi:g} dpi, rerun with --dpi {other:g}"
+            )
+    if not PRINT_RULINGS[0] * 0.75 <= lpi <= PRINT_RULINGS[-1]:
+        return f"{lpi:.0f} lpi is outside print rulings at {dpi:g} dpi: check the scan's resolution (--dpi)"
+    return None
+
+
 @dataclass(frozen=True)
 class Screen:
     """One AM screen: frequency (cycles per pixel), period, angle in [0, 90), spectral peak power relative
