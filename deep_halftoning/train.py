@@ -31,7 +31,8 @@ from .train_command import run as run_command
 
 #: The stages whose checkpoints descreen on their own (CoarseNet, or the whole pipeline).
 DESCREENING_STAGES = ("coarse", "details", "joint")
-log = logging.getLogger(__name__)
+#: The logger of the run summary, which is printed and also written to the run's train.log.
+SUMMARY_LOG = f"{__name__}.summary"
 
 
 class MissingCheckpoint(FileNotFoundError):
@@ -253,7 +254,9 @@ def _print_summary(cfg, metric, decision, published: dict, files: dict, previous
         lines.append(f"  descreen with it: deep-halftoning descreen SCANS... -o OUT/ --checkpoint {best}")
     else:
         lines.append(f"  next: the stages that build on {cfg.model.stage}, e.g. make train-stage STAGE=details")
-    log.info("\n".join(lines))  # the console and the run's train.log
+    text = "\n".join(lines)
+    print(text, flush=True)
+    logging.getLogger(SUMMARY_LOG).info(text)  # into the run's train.log (see _log_to_run)
 
 
 class _QuietNotices(logging.Filter):
@@ -305,7 +308,8 @@ def _check_sources(cfg: DictConfig) -> None:
 
 def _log_to_run() -> None:
     """Lightning's messages through the handlers Hydra gave the root logger (the console and the run's
-    ``train.log``) instead of Lightning's own console handler, less the notices a user cannot act on."""
+    ``train.log``) instead of Lightning's own console handler, less the notices a user cannot act on; the
+    run summary (printed) to ``train.log`` as well."""
     notices = _QuietNotices()
     root = logging.getLogger()
     for handler in root.handlers:
@@ -319,6 +323,9 @@ def _log_to_run() -> None:
             logger.propagate = True
         for handler in logger.handlers:
             handler.addFilter(notices)
+    summary = logging.getLogger(SUMMARY_LOG)  # printed already: to the log files only
+    summary.handlers = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+    summary.propagate = not summary.handlers
 
 
 def _drop_unfinished_run(cfg: DictConfig) -> None:
