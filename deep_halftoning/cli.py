@@ -23,7 +23,7 @@ import numpy as np
 
 from .halftone import CATALOGUE, MODES, get_method, halftone
 from .halftone.presets import get_preset, preset_names
-from .inference.runtime import BACKENDS, PRECISIONS
+from .inference.options import BACKENDS, PRECISIONS
 from .io import (
     TIFF_SUFFIXES,
     ImageInfo,
@@ -176,9 +176,14 @@ def _rendered_dpi(method: str, params: dict[str, object]) -> float | None:
     return float(dpi) if dpi is not None else None
 
 
-def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndarray], dpi: float | None = None) -> int:
-    """``transform`` every page of ``args.input`` into ``args.output``, keeping its metadata and depth
-    (its resolution becomes ``dpi`` when given)."""
+def _convert(
+    args: argparse.Namespace,
+    make_transform: Callable[[], Callable[[np.ndarray], np.ndarray]],
+    dpi: float | None = None,
+) -> int:
+    """Transform every page of ``args.input`` into ``args.output``, keeping its metadata and depth (its
+    resolution becomes ``dpi`` when given). ``make_transform()`` (which may load a model) runs once the
+    input and output have been checked."""
     source, output = Path(args.input), Path(args.output)
     if same_file(output, source):
         raise ImageWriteError(f"{output}: refusing to overwrite an input file")
@@ -190,6 +195,7 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
             f"{source}: {info.pages} {info.page_noun}; write a TIFF (.tif) to keep them all, not {output.suffix}"
         )
     bits = _output_bits(args, info, output)
+    transform = make_transform()
     pages = [transform(page) for page in read_pages(source)]
     write_pages(output, pages, bit_depth=bits, protect=[source], info=info)
     return 0
@@ -197,8 +203,11 @@ def _convert(args: argparse.Namespace, transform: Callable[[np.ndarray], np.ndar
 
 def _halftone(args: argparse.Namespace) -> int:
     method, mode, ucr, params = _halftone_settings(args)
-    dpi = _rendered_dpi(method, params)
-    _convert(args, lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image, dpi)
+    _convert(
+        args,
+        lambda: lambda page: halftone(page, method, mode=mode, ucr=ucr, **params).image,
+        _rendered_dpi(method, params),
+    )
     _say_method(args, method)
     return 0
 
@@ -206,21 +215,26 @@ def _halftone(args: argparse.Namespace) -> int:
 def _rescreen(args: argparse.Namespace) -> int:
     _check_model_options(args, "--descreen")
     method, mode, ucr, params = _halftone_settings(args)
-    clean, _ = _descreen_function(args)
-    dpi = _rendered_dpi(method, params)
-    _convert(args, lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image, dpi)
+
+    def rescreen() -> Callable[[np.ndarray], np.ndarray]:
+        clean, _ = _descreen_function(args)
+        return lambda page: halftone(clean(page, None), method, mode=mode, ucr=ucr, **params).image
+
+    _convert(args, rescreen, _rendered_dpi(method, params))
     _say_method(args, method)
     return 0
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from .inference import analyse
-
     info = read_info(args.input)
+    from .inference.detect import analyse, dpi_hint
+
     dpi = args.dpi or (info.dpi[0] if info.dpi else None)
     analysis = analyse(read_image(args.input), dpi=dpi)
+    lead = analysis.screens[0] if analysis.screens else None
+    hint = dpi_hint(lead.lpi, dpi) if lead is not None and lead.lpi is not None and dpi else None
     if args.json:
-        print(json.dumps(analysis.to_dict(), indent=2))
+        print(json.dumps({**analysis.to_dict(), "dpi_hint": hint}, indent=2))
         return 0
     print(f"{args.input}: {analysis.kind}", end="")
     print(f" (high-frequency share {analysis.high_frequency_share:.2f}, peak ratio {analysis.peak_ratio:.0f})")
@@ -228,8 +242,12 @@ def _detect(args: argparse.Namespace) -> int:
         ruling = f", {screen.lpi:.0f} lpi at {dpi:g} dpi" if screen.lpi is not None else ""
         print(
             f"  screen {i}: {screen.frequency:.4f} cycles/px (period {screen.period:.2f} px){ruling}, "
-            f"angle {screen.angle:.1f} deg"
+            f"angle {screen.angle:.1f} deg, strength {screen.strength:.2f}"
         )
+    if lead is not None and dpi is None:
+        print("  hint: the file gives no resolution; --dpi DPI turns the periods into rulings (lpi)")
+    elif hint:
+        print(f"  hint: {hint}")
     return 0
 
 
@@ -255,6 +273,8 @@ def _check_model_options(args: argparse.Namespace, flag: str) -> None:
         )
     if args.checkpoint and args.perceptual:
         raise UsageError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
+    if args.checkpoint and not Path(args.checkpoint).is_file():  # said before PyTorch loads
+        raise UsageError(f"--checkpoint {args.checkpoint}: the checkpoint does not exist")
     tile = args.tile or MODEL_DEFAULTS["tile"]
     overlap = MODEL_DEFAULTS["overlap"] if args.overlap is None else args.overlap
     if overlap >= tile:
@@ -284,9 +304,9 @@ def _tty() -> bool:
 
 def _descreen_function(args: argparse.Namespace) -> tuple[Callable, dict[str, object]]:
     """A function ``(image, analysis or None) -> descreened image`` for the chosen method, and what it is."""
-    from .inference import Descreener, descreen_baseline, shipped_checkpoint
-
     if args.descreen == "model":
+        from .inference import Descreener, shipped_checkpoint
+
         variant = None if args.checkpoint else ("perceptual" if args.perceptual else "fidelity")
         checkpoint = args.checkpoint or shipped_checkpoint(variant)
         with warnings.catch_warnings(record=True) as fallbacks:
@@ -311,14 +331,18 @@ def _descreen_function(args: argparse.Namespace) -> tuple[Callable, dict[str, ob
             "precision": descreener.precision,
         }
         return lambda image, analysis=None: descreener(image, progress=tiles_bar), model
+    from .inference import descreen_baseline
+
     return lambda image, analysis=None: descreen_baseline(image, args.descreen, analysis), {"method": args.descreen}
 
 
 def _export(args: argparse.Namespace) -> int:
+    shipped = args.checkpoint in ("fidelity", "perceptual") and not Path(args.checkpoint).exists()
+    if not shipped and not Path(args.checkpoint).is_file():
+        raise UsageError(f"checkpoint {args.checkpoint} does not exist")
     from .inference import load_pipeline, shipped_checkpoint
     from .inference.export import export_pipeline, side_multiple
 
-    shipped = args.checkpoint in ("fidelity", "perceptual") and not Path(args.checkpoint).exists()
     checkpoint = shipped_checkpoint(args.checkpoint) if shipped else Path(args.checkpoint)
     pipeline = load_pipeline(checkpoint)
     for path in export_pipeline(pipeline, args.output, args.name or checkpoint.stem, overwrite=args.overwrite):
@@ -347,7 +371,7 @@ class _Job:
 
 def _wanted(file: Path, folder: Path) -> bool:
     """Whether ``file``, found under ``folder``, may be an input: an image by suffix, not hidden."""
-    from .data.sources import IMAGE_SUFFIXES
+    from .io import IMAGE_SUFFIXES
 
     if file.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in file.relative_to(folder).parts):
         return False
@@ -372,7 +396,7 @@ def _gather(
 ) -> tuple[list, list[str]]:
     """``(file, root)`` for every input file in order (a file's root is its folder, a folder is its own root),
     and notes on what was left out (earlier outputs in folders, unless ``include_outputs``)."""
-    from .data.sources import IMAGE_SUFFIXES
+    from .io import IMAGE_SUFFIXES
 
     pairs: list[tuple[Path, Path]] = []
     notes: list[str] = []
@@ -660,6 +684,9 @@ def _descreen(args: argparse.Namespace) -> int:
     expected = _PresetScreen.of(args.preset) if args.preset else None
     out_dir = Path(args.output)
     _check_output_folder(out_dir)
+    missing = [text for text in args.inputs if not os.path.exists(text)]
+    if missing:  # a typo: said at once, before the model loads and before anything is written
+        raise UsageError(f"{', '.join(missing)}: no such file or folder")
     pairs, notes = _gather(args.inputs, args.recursive, out_dir, args.suffix, args.include_outputs)
     if not pairs:
         raise UsageError("nothing to descreen: " + "; ".join(notes))
@@ -1053,10 +1080,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (2 on bad input, with a one-line message; 130 on Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # Hydra parses its own overrides
-        from .train import run
+        from .train_command import run
 
-        run(argv[1:])
-        return 0
+        try:
+            return run(argv[1:])
+        except KeyboardInterrupt:  # before training started (Lightning handles Ctrl-C during it)
+            print("deep-halftoning: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)

@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -37,6 +36,8 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 #: Formats read page by page: TIFF pages, and the frames of animated GIF, PNG (APNG) and WebP, each frame
 #: as a viewer composes it. Others have one image (a camera's MPO JPEG holds previews, not pages).
 PAGED_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")
+#: The files taken as images when a folder is read (training photos, `descreen -r`).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", *TIFF_SUFFIXES, ".bmp", ".gif")
 #: EXIF tags of the first directory that describe a picture (not its layout, size or orientation),
 #: carried to images derived from it: description, make, model, software, date, artist, host, copyright.
 EXIF_KEPT = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298)
@@ -245,6 +246,8 @@ def _shrink(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
         return pixels
     scale = max_side / max(pixels.shape[:2])
     size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
+    import cv2  # here, not at the top: the command line reports bad input before loading OpenCV
+
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
 
 
@@ -265,6 +268,8 @@ def _orientation(pil: Image.Image) -> int:
 
 
 def _read_deep_colour(path: Path, orientation: int, page: int = 0) -> np.ndarray:
+    import cv2
+
     buffer = np.fromfile(path, np.uint8)
     if page:
         ok, pages = cv2.imdecodemulti(buffer, cv2.IMREAD_UNCHANGED, range=(page, page + 1))
@@ -440,6 +445,8 @@ def _encode(path: Path, pages: Sequence[np.ndarray], bit_depth: int, info: Image
     first = pixels[0]
     if first.ndim == 3:
         first = np.ascontiguousarray(first[..., [2, 1, 0, 3][: first.shape[2]]])  # RGB(A) -> BGR(A)
+    import cv2
+
     ok, buf = cv2.imencode(suffix, first)
     if not ok:  # pragma: no cover - OpenCV encodes every listed format
         raise ImageWriteError(f"{path}: encoding failed")

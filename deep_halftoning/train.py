@@ -1,4 +1,4 @@
-"""Train a stage: ``python -m deep_halftoning.train experiment=coarse [overrides...]``.
+"""Train a stage: ``deep-halftoning train experiment=coarse [overrides...]`` (or ``python -m deep_halftoning.train``).
 
 Composes ``conf/train.yaml`` with Hydra, builds the data module, the stage, the
 loggers and callbacks, trains, publishes the stage's best and last checkpoints
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -25,10 +26,13 @@ from omegaconf import DictConfig, OmegaConf
 from .io import atomic_output
 from .publish import decide, publish, read_record, validation_fingerprint
 from .stage_graph import upstream_checkpoints
+from .train_command import CONF_DIR, CONFIG_NAME
+from .train_command import run as run_command
 
-CONF_DIR = str(Path(__file__).parent / "conf")  # the repository's conf/, shipped inside the package
 #: The stages whose checkpoints descreen on their own (CoarseNet, or the whole pipeline).
 DESCREENING_STAGES = ("coarse", "details", "joint")
+#: The logger of the run summary, which is printed and also written to the run's train.log.
+SUMMARY_LOG = f"{__name__}.summary"
 
 
 class MissingCheckpoint(FileNotFoundError):
@@ -250,7 +254,9 @@ def _print_summary(cfg, metric, decision, published: dict, files: dict, previous
         lines.append(f"  descreen with it: deep-halftoning descreen SCANS... -o OUT/ --checkpoint {best}")
     else:
         lines.append(f"  next: the stages that build on {cfg.model.stage}, e.g. make train-stage STAGE=details")
-    print("\n".join(lines), flush=True)
+    text = "\n".join(lines)
+    print(text, flush=True)
+    logging.getLogger(SUMMARY_LOG).info(text)  # into the run's train.log (see _log_to_run)
 
 
 class _QuietNotices(logging.Filter):
@@ -300,14 +306,54 @@ def _check_sources(cfg: DictConfig) -> None:
         )
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+def _log_to_run() -> None:
+    """Lightning's messages through the handlers Hydra gave the root logger (the console and the run's
+    ``train.log``) instead of Lightning's own console handler, less the notices a user cannot act on; the
+    run summary (printed) to ``train.log`` as well."""
+    notices = _QuietNotices()
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.addFilter(notices)
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        logger.addFilter(notices)
+        if root.handlers:  # Lightning added its handler because it was imported before Hydra set logging up
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.propagate = True
+        for handler in logger.handlers:
+            handler.addFilter(notices)
+    summary = logging.getLogger(SUMMARY_LOG)  # printed already: to the log files only
+    summary.handlers = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+    summary.propagate = not summary.handlers
+
+
+def _drop_unfinished_run(cfg: DictConfig) -> None:
+    """Remove the folder of a run that failed or was interrupted before it saved a checkpoint (and the
+    folders above it, up to ``paths.outputs_dir``, that this leaves empty): nothing to resume or look at."""
+    run_dir = Path(cfg.paths.output_dir)
+    if not run_dir.is_dir() or any(run_dir.rglob("*.ckpt")):
+        return
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # close train.log before its folder goes
+        if isinstance(handler, logging.FileHandler) and run_dir in Path(handler.baseFilename).parents:
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    top = Path(cfg.paths.outputs_dir).resolve()
+    for folder in run_dir.resolve().parents:
+        if folder != top and top not in folder.parents:
+            break
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=CONFIG_NAME)
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point (also used by ``--multirun`` sweeps)."""
-    notices = _QuietNotices()
-    for name in ("lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(name).addFilter(notices)
-        for handler in logging.getLogger(name).handlers:
-            handler.addFilter(notices)
+    _log_to_run()
     os.environ.setdefault("WANDB_SILENT", "true")  # the run summary prints the W&B sync command itself
     with warnings.catch_warnings():
         for pattern in QUIET_WARNINGS:
@@ -315,16 +361,13 @@ def main(cfg: DictConfig) -> float | None:
         try:
             return train(cfg)
         except (TrainingSetupError, MissingCheckpoint) as err:
-            print(f"error: {err}", file=sys.stderr)
+            _drop_unfinished_run(cfg)
+            print(f"deep-halftoning train: error: {err}", file=sys.stderr)
             raise SystemExit(2) from None
-
-
-def run(argv: list[str] | None = None) -> None:
-    """Entry for ``deep-halftoning train ...``: Hydra reads ``sys.argv``."""
-    if argv is not None:
-        sys.argv = [sys.argv[0], *argv]
-    main()
+        except BaseException:  # a crash, Ctrl-C (Lightning exits with status 1 after a graceful stop)
+            _drop_unfinished_run(cfg)
+            raise
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_command(sys.argv[1:], main))

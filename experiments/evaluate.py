@@ -50,7 +50,7 @@ from deep_halftoning.inference import (
     load_manifest,
     shipped_checkpoint,
 )
-from deep_halftoning.inference.runtime import BACKENDS, PRECISIONS
+from deep_halftoning.inference.options import BACKENDS, PRECISIONS
 from deep_halftoning.inference.shipped import SHIPPED_DIR
 from deep_halftoning.io import atomic_output, read_image, write_image, write_text
 

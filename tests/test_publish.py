@@ -82,7 +82,7 @@ def test_training_data_problems_are_one_line_naming_the_key(tmp_path):
     for overrides, expected in cases.items():
         done = _train(*overrides, f"paths.outputs_dir={tmp_path / 'out'}", cwd=ROOT)
         assert done.returncode == 2, done.stderr[-2000:]
-        errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        errors = [line for line in done.stderr.splitlines() if line.startswith("deep-halftoning train: error:")]
         assert len(errors) == 1 and expected in errors[0], done.stderr[-2000:]
         assert "Traceback" not in done.stderr
 

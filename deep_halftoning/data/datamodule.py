@@ -58,25 +58,26 @@ class HalftoneDataModule(L.LightningDataModule):
     loaded is one ``loader`` block (:class:`LoaderSettings`).
     """
 
-    def __init__(
+    def __init__(  # no defaults here: conf/data/default.yaml is their one home
         self,
+        *,
         train_source: Mapping,
         val_source: Mapping,
         halftone: Mapping,
-        crop_size: int = 256,
-        scale_range: Sequence[float] = (1.0, 1.0),
-        small_images: str = "reflect",
-        flips: bool = True,
-        rot90: bool = True,
-        max_side: int | None = 2048,
-        edges: Mapping | None = None,
-        class_map: Mapping[str, Sequence[str]] | None = None,
-        samples_per_epoch: int = 4096,
-        val_samples: int = 64,
-        batch_size: int = 16,
-        seed: int = 0,
-        halftone_on_device: bool = False,
-        loader: Mapping | None = None,
+        crop_size: int,
+        scale_range: Sequence[float],
+        small_images: str,
+        flips: bool,
+        rot90: bool,
+        max_side: int | None,
+        edges: Mapping | None,
+        class_map: Mapping[str, Sequence[str]] | None,
+        samples_per_epoch: int,
+        val_samples: int,
+        batch_size: int,
+        seed: int,
+        halftone_on_device: bool,
+        loader: Mapping | None,
     ) -> None:
         super().__init__()
         self.loader = LoaderSettings.from_config(loader)

@@ -18,9 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..halftone._parallel import parallel_map
-from ..io import DEFAULT_MAX_PIXELS
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+from ..io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)

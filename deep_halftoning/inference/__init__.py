@@ -1,26 +1,40 @@
-"""Descreening and rescreening of scans: the trained pipeline, classical baselines, screen detection."""
+"""Descreening and rescreening of scans: the trained pipeline, classical baselines, screen detection.
 
-from .baselines import BASELINES, descreen_baseline, fft_descreen, gaussian, median
-from .descreener import Descreener, load_pipeline, pick_device
-from .detect import Screen, ScreenAnalysis, analyse
-from .shipped import ShippedCheckpointError, load_manifest, pack_checkpoint, shipped_checkpoint
-from .tiling import tiled_apply
+The names load on first use, so that screen detection and the classical filters (NumPy and OpenCV) do
+not pay for importing PyTorch.
+"""
 
-__all__ = [
-    "BASELINES",
-    "Descreener",
-    "Screen",
-    "ScreenAnalysis",
-    "ShippedCheckpointError",
-    "analyse",
-    "descreen_baseline",
-    "fft_descreen",
-    "gaussian",
-    "load_manifest",
-    "load_pipeline",
-    "median",
-    "pack_checkpoint",
-    "pick_device",
-    "shipped_checkpoint",
-    "tiled_apply",
-]
+from __future__ import annotations
+
+from importlib import import_module
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "BASELINES": "baselines",
+    "descreen_baseline": "baselines",
+    "fft_descreen": "baselines",
+    "gaussian": "baselines",
+    "median": "baselines",
+    "Descreener": "descreener",
+    "load_pipeline": "descreener",
+    "pick_device": "descreener",
+    "Screen": "detect",
+    "ScreenAnalysis": "detect",
+    "analyse": "detect",
+    "ShippedCheckpointError": "shipped",
+    "load_manifest": "shipped",
+    "pack_checkpoint": "shipped",
+    "shipped_checkpoint": "shipped",
+    "tiled_apply": "tiling",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module when the name is first used (PEP 562)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value

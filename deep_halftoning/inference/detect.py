@@ -9,7 +9,7 @@ energy at low frequencies.
 
 Each colour channel is searched on its own (an ink shows mostly in one: cyan in
 red, magenta in green, yellow in blue only, black in all), on the power spectrum
-of a Hann-windowed centre crop:
+averaged over Hann-windowed tiles spread over the page:
 
 1. peaks: local maxima far above the typical power of their frequency ring,
    strongest first, each located to a fraction of a bin (a parabola through the
@@ -28,7 +28,7 @@ of a Hann-windowed centre crop:
    (see :class:`_Terms`); the survivors of all channels are merged, each screen
    estimated from the channel where it stands out most.
 
-The analysis of one 1024 x 1024 image takes some 30 ms on one core.
+The analysis of one 1024 x 1024 image (four 512 x 512 tiles) takes some 60 ms on one core.
 """
 
 from __future__ import annotations
@@ -62,8 +62,13 @@ HARMONIC_SHARE = 0.5
 #: ... and for a moire term of two screens (their modulations' product: far weaker than either).
 MOIRE_SHARE = 0.15
 #: ... or when its frequency is below this share of its parents' (moire terms: a scan's blur dims the
-#: screens far more than their low-frequency moire, which may then outshine them).
-MOIRE_FREQUENCY = 0.75
+#: screens far more than their low-frequency moire, which may then outshine them; 0.765 is the beat of
+#: two screens 45 degrees apart, e.g. K45 and Y0 at 65 lpi for an 85 lpi print).
+MOIRE_FREQUENCY = 0.8
+#: A lattice within this share of a stronger one's frequency (about 5 degrees, or 8 % of its ruling) is
+#: a sideband of it: the screen modulated by the picture, not a second screen (real ones are 15 degrees
+#: or more apart).
+SIDEBAND = 0.08
 #: Harmonics and moire terms explained whatever their power still come from parents of at least
 #: this share of their power.
 FREE_PARENT_SHARE = 0.05
@@ -86,8 +91,45 @@ MAX_CHANNEL_SCREENS = 24
 #: Harmonics ``m u + k u'`` are considered up to ``m**2 + k**2 <= MAX_ORDER``; up to ``MAX_FREE_ORDER``
 #: they explain a peak whatever its power, and may alias (fold back across the pixel grid's Nyquist).
 MAX_ORDER, MAX_FREE_ORDER = 25, 8
+#: A page larger than the analysed square is analysed in up to this many tiles per side, their spectra
+#: averaged (a screen whose ink is missing, or hidden under black, at the centre still shows).
+MAX_TILES_SIDE = 3
 #: ln(median / geometric mean) of exponentially distributed power (ln ln 2 + Euler's gamma).
 _MEDIAN_OVER_GEOMETRIC = math.log(math.log(2.0)) + 0.5772156649015329
+
+
+#: Screen rulings (lpi) printers use, and the resolutions (dpi) scans are made at: a ruling that is none
+#: of the first at the file's resolution but one of them at another is a hint that the dpi tag is wrong.
+PRINT_RULINGS = (65, 85, 100, 110, 120, 133, 150, 175, 200, 300)
+SCAN_RESOLUTIONS = (150, 200, 300, 400, 600, 800, 1200, 2400)
+#: ... a ruling within this share of one of ``PRINT_RULINGS`` is that one.
+RULING_MATCH = 0.03
+
+
+def dpi_hint(lpi: float, dpi: float) -> str | None:
+    """A one-line hint when ``lpi``, found at ``dpi``, is no usual print ruling but would be one at another
+    usual scan resolution (a 150 lpi print scanned at 600 dpi in a file tagged 300 dpi reads 75 lpi)."""
+
+    def usual(ruling: float) -> bool:
+        return any(abs(ruling / r - 1.0) <= RULING_MATCH for r in PRINT_RULINGS)
+
+    if dpi < SCAN_RESOLUTIONS[0]:
+        return f"{dpi:g} dpi is a display default, not a scan resolution: rerun with --dpi (the scanner's setting)"
+    if usual(lpi):
+        return None
+    # a tag off by a factor of 2 or 4 first (saved at 300 dpi, scanned at 600), then the nearest
+    doubled = [dpi * 2, dpi / 2, dpi * 4, dpi / 4]
+    others = [d for d in doubled if d in SCAN_RESOLUTIONS]
+    others += sorted((d for d in SCAN_RESOLUTIONS if d not in others), key=lambda d: abs(math.log(d / dpi)))
+    for other in others:
+        if other != dpi and usual(lpi * other / dpi):
+            return (
+                f"{lpi:.0f} lpi is not a usual print ruling; at {other:g} dpi it is {lpi * other / dpi:.0f} lpi: "
+                f"if the scan was not made at {dpi:g} dpi, rerun with --dpi {other:g}"
+            )
+    if not PRINT_RULINGS[0] * 0.75 <= lpi <= PRINT_RULINGS[-1]:
+        return f"{lpi:.0f} lpi is outside print rulings at {dpi:g} dpi: check the scan's resolution (--dpi)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,15 +183,28 @@ def _geometry(n: int) -> _Geometry:
     return _Geometry(n, fy, fx, radius, ring, np.bincount(ring.ravel(), minlength=n + 1), window)
 
 
+def _tile_starts(length: int, n: int) -> list[int]:
+    """Where the tiles of one side start: evenly spread, ``MAX_TILES_SIDE`` at most, one when it fits once."""
+    count = min(MAX_TILES_SIDE, -(-length // n))
+    return (
+        sorted({round(i * (length - n) / max(count - 1, 1)) for i in range(count)})
+        if count > 1
+        else [(length - n) // 2]
+    )
+
+
 def _power(plane: np.ndarray, geometry: _Geometry) -> np.ndarray:
-    """The centred power spectrum of a Hann-windowed centre crop (float32)."""
+    """The centred power spectrum (float32) of Hann-windowed ``n x n`` tiles spread over the plane, averaged."""
     n = geometry.n
     h, w = plane.shape
-    y, x = (h - n) // 2, (w - n) // 2
-    patch = np.asarray(plane[y : y + n, x : x + n], np.float32)
-    patch = (patch - patch.mean()) * geometry.window
-    re, im = cv2.split(cv2.dft(patch, flags=cv2.DFT_COMPLEX_OUTPUT))
-    return np.fft.fftshift(cv2.add(cv2.multiply(re, re), cv2.multiply(im, im)))
+    total = np.zeros((n, n), np.float32)
+    tiles = [(y, x) for y in _tile_starts(h, n) for x in _tile_starts(w, n)]
+    for y, x in tiles:
+        patch = np.asarray(plane[y : y + n, x : x + n], np.float32)
+        patch = (patch - patch.mean()) * geometry.window
+        re, im = cv2.split(cv2.dft(patch, flags=cv2.DFT_COMPLEX_OUTPUT))
+        total += cv2.add(cv2.multiply(re, re), cv2.multiply(im, im))
+    return np.fft.fftshift(total / len(tiles))
 
 
 def _background(log_power: np.ndarray, geometry: _Geometry) -> np.ndarray:
@@ -222,15 +277,23 @@ class _Terms:
         s2, p2 = s1[a] + s1[b], np.minimum(p1[a], p1[b])
         similar = np.abs(f1[a] - f1[b]) < RULING_SPREAD * np.maximum(f1[a], f1[b])
         free2 = np.where(similar, MOIRE_FREQUENCY * np.minimum(f1[a], f1[b]), 0.0)
+        # beats of a screen's (1, 1) harmonic u + u' with another's fundamental (K45's against Y0: 35 lpi
+        # in an 85 lpi print): free terms only, well below the ruling (harmonics' powers are not known)
+        diagonals = np.array(
+            [(d, -d, e, -e) for d, e in ((u + _quarter_turn(u), u - _quarter_turn(u)) for u, _ in screens)]
+        ).reshape(-1, 2)  # four per screen, like ``signed``
+        h, g = np.nonzero(i1[:, None] != i1[None, :])  # a harmonic of screen i1[h], a fundamental of another
+        s3, p3 = diagonals[h] + s1[g], np.minimum(p1[h], p1[g])
+        free3 = np.where(np.abs(f1[h] - f1[g]) < RULING_SPREAD * f1[g], MOIRE_FREQUENCY * f1[g], 0.0)
         ones = np.ones
         return cls(
             vectors,
             powers,
-            np.concatenate([s1, s2, s2]),
-            np.concatenate([0.5 * ones(len(s1)), ones(len(s2)), 0.5 * ones(len(s2))]),
-            np.concatenate([HARMONIC_SHARE * p1, MOIRE_SHARE * p2, MOIRE_SHARE * p2]),
-            np.concatenate([np.full(len(s1), np.inf), free2, np.zeros(len(s2))]),
-            np.concatenate([p1, p2, p2]),
+            np.concatenate([s1, s2, s2, s3]),
+            np.concatenate([0.5 * ones(len(s1)), ones(len(s2)), 0.5 * ones(len(s2)), ones(len(s3))]),
+            np.concatenate([HARMONIC_SHARE * p1, MOIRE_SHARE * p2, MOIRE_SHARE * p2, np.zeros(len(s3))]),
+            np.concatenate([np.full(len(s1), np.inf), free2, np.zeros(len(s2)), free3]),
+            np.concatenate([p1, p2, p2, p3]),
         )
 
     def explain(
@@ -423,8 +486,9 @@ def _lead_ruling(lattices: list[tuple[np.ndarray, float]], tolerance: float) -> 
 def analyse(image: np.ndarray, dpi: float | None = None, size: int = 512, max_screens: int = 4) -> ScreenAnalysis:
     """Classify a scan and, for AM, estimate each dominant screen's frequency and angle.
 
-    ``image`` is ``H x W`` or ``H x W x C``, values in [0, 1]; its centred ``size x size`` crop (or
-    the largest even square that fits) is analysed. ``dpi``, when given, turns each screen's frequency
+    ``image`` is ``H x W`` or ``H x W x C``, values in [0, 1]; it is analysed in ``size x size`` tiles
+    (the largest even square that fits, when smaller), up to ``MAX_TILES_SIDE`` per side, their spectra
+    averaged. ``dpi``, when given, turns each screen's frequency
     into a ruling in lines per inch. Screens are listed at the dominant ruling first, strongest first.
     """
     image = np.asarray(image)
@@ -489,6 +553,11 @@ def analyse(image: np.ndarray, dpi: float | None = None, size: int = 512, max_sc
                 entry["strength"] = max(entry["strength"], strength)
     # terms between screens that show in different channels (strengths of different channels: free terms only)
     merged = [e for _, _, e in _resolve([(e["vector"], e["strength"], e) for e in merged], lead, 2 * tolerance, False)]
+    carriers: list[dict] = []  # strongest first: a lattice close beside a stronger screen is its sideband
+    for entry in merged:
+        if not any(_same_lattice(entry["vector"], c["vector"], SIDEBAND * np.hypot(*c["vector"])) for c in carriers):
+            carriers.append(entry)
+    merged = carriers
     merged.sort(key=lambda e: (not _on_ruling(e["vector"], lead), -e["strength"]))
     screens = []
     for entry in merged[:max_screens]:

@@ -16,11 +16,7 @@ import torch
 
 from ..models.pipeline import DescreeningPipeline
 from .export import ExportError, cached_openvino_model, side_multiple
-
-BACKENDS = ("auto", "torch", "openvino")
-#: ``auto``: bf16 where the hardware computes it natively (GPUs; CPUs with AVX512-BF16 or AMX, where
-#: it is about twice as fast), fp16 on GPUs without bf16, float32 elsewhere.
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+from .options import BACKENDS, PRECISIONS
 
 
 class BackendError(RuntimeError):
