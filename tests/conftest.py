@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,17 @@ def export_cache(tmp_path_factory: pytest.TempPathFactory):
         del os.environ["DEEP_HALFTONING_CACHE"]
     else:
         os.environ["DEEP_HALFTONING_CACHE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def default_sigchld_handler():
+    """Each test leaves SIGCHLD as it found it. A DataLoader with workers installs a Python SIGCHLD handler
+    for good; once OpenVINO's CPU plugin has run in the same process, a child's exit delivered to that
+    handler kills the test session with SIGSEGV (kernel-sent, in the parent's read of the child's pipe)."""
+    before = signal.getsignal(signal.SIGCHLD)
+    yield
+    if signal.getsignal(signal.SIGCHLD) is not before:
+        signal.signal(signal.SIGCHLD, before)
 
 
 @pytest.fixture
