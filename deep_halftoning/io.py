@@ -15,6 +15,7 @@ EXIF, bit depth, page count) comes from :func:`read_info` as an
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import struct
@@ -535,3 +536,12 @@ def _tiff(pages: list[np.ndarray], meta: ImageInfo | None) -> bytes:
         **_pillow_options(meta),
     )
     return buffer.getvalue()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

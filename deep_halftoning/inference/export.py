@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..io import file_sha256
 from ..models.pipeline import DescreeningPipeline
 
 #: Bumped whenever the exported graph or the cache layout changes: older entries are then rebuilt.
@@ -114,16 +115,8 @@ def cache_root() -> Path:
     return Path(base) / "deep-halftoning"
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _record(folder: Path, key: str, runtime_version: str) -> dict:
-    files = {name: _file_sha256(folder / name) for name in IR_FILES}
+    files = {name: file_sha256(folder / name) for name in IR_FILES}
     return {"format": EXPORT_FORMAT, "pipeline_sha256": key, "openvino": runtime_version, "files": files}
 
 

@@ -8,11 +8,11 @@ metrics and the sha256 of every file). ``make reproduce`` rebuilds all of it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from ..io import file_sha256
 from ..models.checkpoint import read_checkpoint, save_networks
 from .descreener import load_pipeline
 
@@ -23,15 +23,6 @@ DEFAULT_VARIANT = "fidelity"
 
 class ShippedCheckpointError(OSError):
     """The shipped descreener is missing, unknown or does not match its manifest."""
-
-
-def sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_manifest(directory: str | os.PathLike = SHIPPED_DIR) -> dict:
@@ -53,7 +44,7 @@ def shipped_checkpoint(variant: str = DEFAULT_VARIANT, directory: str | os.PathL
     path = Path(directory) / entry["file"]
     if not path.is_file():
         raise ShippedCheckpointError(f"the shipped {variant} descreener {path} is missing: reinstall the package")
-    if sha256(path) != entry["sha256"]:
+    if file_sha256(path) != entry["sha256"]:
         raise ShippedCheckpointError(
             f"the shipped {variant} descreener {path} does not match the sha256 in its manifest "
             "(corrupt or replaced): reinstall the package or run `make reproduce`"
@@ -77,7 +68,7 @@ def pack_checkpoint(
     return {
         "file": destination.name,
         "bytes": destination.stat().st_size,
-        "sha256": sha256(destination),
+        "sha256": file_sha256(destination),
         "parameters": parameters,
         "global_step": step,
     }
