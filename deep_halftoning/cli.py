@@ -947,7 +947,7 @@ def _add_descreen_options(parser: argparse.ArgumentParser, flag: str) -> None:
         "--backend",
         choices=BACKENDS,
         default="auto",
-        help="where the model runs: openvino (CPU, about twice as fast) or torch; auto (default): openvino on the "
+        help="where the model runs: openvino (CPU, about 3x as fast) or torch; auto (default): openvino on the "
         "CPU when installed, else torch",
     )
     parser.add_argument(

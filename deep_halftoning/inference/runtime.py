@@ -2,7 +2,7 @@
 
 Both runtimes take a batch of halftone tiles (and, for DetailsNets that read them, object
 maps) as float32 ``N x C x h x w`` tensors on the CPU and return the descreened tiles there.
-``backend="auto"`` picks OpenVINO for the CPU when it is installed (about twice as fast as
+``backend="auto"`` picks OpenVINO for the CPU when it is installed (about three times as fast as
 PyTorch eager at the same precision; ``experiments/results/descreen.md``) and PyTorch
 otherwise or on a GPU; an automatic choice that fails falls back to PyTorch with one warning.
 """
