@@ -98,7 +98,7 @@ class OpenVINORuntime:
         if halftone.shape[-2] % self.multiple or halftone.shape[-1] % self.multiple:
             return self.odd_tiles(halftone, objects)
         # One tile per inference: as fast as batches on the CPU, and one tile's activations, not a batch's,
-        # bound the peak memory (A4 page at 600 dpi: 2.49 GiB instead of 2.89 with batches of 4).
+        # bound the peak memory (A4 page at 600 dpi: 2.5 GiB instead of 2.9 with batches of 4).
         outputs = [
             self.compiled(
                 [halftone[i : i + 1].numpy()] + ([objects[i : i + 1].numpy()] if objects is not None else [])
