@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
-from .runtime import TorchRuntime, make_runtime
+from .runtime import make_runtime
 from .tiling import tiled_apply, tiles
 
 
@@ -93,11 +92,9 @@ class Descreener:
         scale = min(1.0, self.object_side / max(h, w))
         small = F.interpolate(image[None], scale_factor=scale, mode="area") if scale < 1 else image[None]
         # ObjectNet runs in torch on every backend: once per page, at reduced scale.
-        torch_runtime = isinstance(self.runtime, TorchRuntime)
-        autocast = self.runtime.autocast() if torch_runtime else contextlib.nullcontext()
-        device = self.runtime.device if torch_runtime else torch.device("cpu")
-        with torch.inference_mode(), autocast:
-            return self.pipeline.object_probabilities(small.to(device))[1].float().cpu()
+        runtime = self.runtime.torch_runtime
+        with torch.inference_mode(), runtime.autocast():
+            return self.pipeline.object_probabilities(small.to(runtime.device))[1].float().cpu()
 
     def _run_tiles(self, batch: torch.Tensor, boxes, context: torch.Tensor | None, full_size) -> torch.Tensor:
         objects = None

@@ -49,6 +49,11 @@ class TorchRuntime:
         self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
         self.pipeline = pipeline.to(device, memory_format=self.memory_format).eval()
 
+    @property
+    def torch_runtime(self) -> TorchRuntime:
+        """The torch runtime of this backend (for work outside the tiles): itself."""
+        return self
+
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.dtype is None:
             return contextlib.nullcontext()
@@ -69,7 +74,7 @@ class OpenVINORuntime:
     """The pipeline exported once (cached by the sha256 of its weights) and compiled by OpenVINO for the CPU.
 
     Tiles whose sides are not multiples of the graph's (:func:`.export.side_multiple`, only on
-    images smaller than a tile) run in torch at the same precision, so both give the same image.
+    images smaller than a tile) run in :attr:`torch_runtime` at the same precision, so both give the same image.
     """
 
     name = "openvino"
@@ -84,7 +89,7 @@ class OpenVINORuntime:
             precision = "bf16" if native_bf16 else "fp32"
         self.precision = precision
         self.multiple = side_multiple(pipeline)
-        self.odd_tiles = TorchRuntime(pipeline, self.device, precision)
+        self.torch_runtime = TorchRuntime(pipeline, self.device, precision)
         model, self.cache = cached_openvino_model(pipeline)
         config = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision], "PERFORMANCE_HINT": "LATENCY"}
         if threads:
@@ -96,7 +101,7 @@ class OpenVINORuntime:
 
     def __call__(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
         if halftone.shape[-2] % self.multiple or halftone.shape[-1] % self.multiple:
-            return self.odd_tiles(halftone, objects)
+            return self.torch_runtime(halftone, objects)
         # One tile per inference: as fast as batches on the CPU, and one tile's activations, not a batch's,
         # bound the peak memory (A4 page at 600 dpi: 2.5 GiB instead of 2.9 with batches of 4).
         outputs = [
