@@ -17,7 +17,7 @@ from .ade20k import ClassMap
 from .augment import SMALL_IMAGE_POLICIES
 from .memory import reuse_freed_memory
 from .mix import HalftoneMix
-from .pairs import PairDataset, PairSettings, decode_batch
+from .pairs import PairDataset, PairSettings, ScreenNormalisation, decode_batch
 from .sources import build_records, drop_unreadable
 
 
@@ -78,6 +78,7 @@ class HalftoneDataModule(L.LightningDataModule):
         seed: int,
         halftone_on_device: bool,
         loader: Mapping | None,
+        screen_scale: Mapping | None,
     ) -> None:
         super().__init__()
         self.loader = LoaderSettings.from_config(loader)
@@ -100,6 +101,7 @@ class HalftoneDataModule(L.LightningDataModule):
             rot90=bool(rot90),
             max_side=max_side,
             edges=dict(edges or {"sigma": 1.0, "low": 50.0, "high": 150.0}),
+            screen_scale=ScreenNormalisation.from_config(screen_scale),
         )
         self.class_map = ClassMap.from_mapping(class_map) if class_map else None
         if self.train_source.get("kind") == "ade20k" and self.class_map is None:
@@ -109,6 +111,8 @@ class HalftoneDataModule(L.LightningDataModule):
         self.halftone_on_device = bool(halftone_on_device)
         if self.halftone_on_device:
             self._check_device_mix()
+            if self.settings.screen_scale is not None and self.settings.screen_scale.mode == "canonical":
+                raise ValueError("canonical screen-scale pairs are resampled on the CPU: not with halftone_on_device")
         self.train_set: PairDataset | None = None
         self.val_set: PairDataset | None = None
 

@@ -72,6 +72,12 @@ class Recipe:
     scan: ScanSettings | None = None
     scan_seed: int = 0
 
+    @property
+    def screen_period(self) -> float | None:
+        """Pixels per screen cell of an AM print (``dpi / lpi``); ``None`` for other halftones."""
+        lpi, dpi = self.params.get("lpi"), self.params.get("dpi")
+        return float(dpi) / float(lpi) if lpi and dpi else None
+
 
 @dataclass(frozen=True)
 class MixEntry:

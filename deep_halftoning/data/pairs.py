@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -15,12 +16,51 @@ from torch.utils.data import Dataset
 
 from ..halftone import halftone
 from ..halftone.scan import rotate, simulate_scan
+from ..halftone.screen_scale import ScreenScale, to_canonical
 from ..io import ImageReadError, read_image
 from .ade20k import ClassMap
 from .augment import random_crop, random_flip_rotate
 from .mix import HalftoneMix, Recipe
 from .sources import Record
 from .targets import canny_edges
+
+#: How pairs meet the screen scale: ``canonical`` (the pair resampled to the canonical period, as
+#: CoarseNet sees it), ``full`` (full resolution, the factor given with it: stages running the pipeline).
+SCREEN_SCALE_MODES = ("canonical", "full")
+
+
+@dataclass(frozen=True)
+class ScreenNormalisation:
+    """AM pairs brought to the canonical screen period as serving brings scans (see
+    :mod:`..halftone.screen_scale`), in ``mode`` (:data:`SCREEN_SCALE_MODES`). The factor comes from
+    the print's period off by up to ``detection_error`` (relative), as a scan analysis measures it."""
+
+    mode: str
+    scale: ScreenScale
+    detection_error: float = 0.02
+
+    @classmethod
+    def from_config(cls, config: Mapping | None) -> ScreenNormalisation | None:
+        if not config:
+            return None
+        config = dict(config)
+        mode, error = config.pop("mode", None), config.pop("detection_error", 0.02)
+        if mode not in SCREEN_SCALE_MODES:
+            raise ValueError(f"data.screen_scale.mode must be one of {', '.join(SCREEN_SCALE_MODES)}, got {mode!r}")
+        if not 0 <= float(error) < 0.5:
+            raise ValueError(f"data.screen_scale.detection_error must be in [0, 0.5), got {error!r}")
+        known = {"canonical_period", "min_factor", "max_factor"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"unknown data.screen_scale settings {unknown}; known: {sorted(known)}")
+        return cls(mode, ScreenScale(**{k: float(v) for k, v in config.items()}), float(error))
+
+    def factor(self, recipe: Recipe, rng: np.random.Generator) -> float:
+        """The factor serving would use for ``recipe``'s print (1 for halftones without a screen period)."""
+        period = recipe.screen_period
+        if period is None:
+            return 1.0
+        return self.scale.factor(period * (1.0 + rng.uniform(-self.detection_error, self.detection_error)))
 
 
 @dataclass(frozen=True)
@@ -34,6 +74,7 @@ class PairSettings:
     rot90: bool = True
     max_side: int | None = 2048
     edges: Mapping[str, float] = field(default_factory=lambda: {"sigma": 1.0, "low": 50.0, "high": 150.0})
+    screen_scale: ScreenNormalisation | None = None
 
 
 def _nbytes(item: tuple[np.ndarray, np.ndarray | None]) -> int:
@@ -146,17 +187,25 @@ class PairDataset(Dataset):
         rng = self.rng(index)
         s = self.settings
         image, label = self._record_for(index)
-        clean, label = random_crop(image, label, s.crop_size, rng, s.scale_range, s.small_images)
-        clean, label = random_flip_rotate(clean, label, rng, s.flips, s.rot90)
         recipe = self.mix.sample(rng)
+        factor = 1.0 if s.screen_scale is None else s.screen_scale.factor(recipe, rng)
+        canonical = factor != 1.0 and s.screen_scale.mode == "canonical"
+        # a canonical pair is printed at full resolution from a larger crop, then resampled to crop_size
+        size = math.ceil(s.crop_size / factor) if canonical else s.crop_size
+        clean, label = random_crop(image, label, size, rng, s.scale_range, s.small_images)
+        clean, label = random_flip_rotate(clean, label, rng, s.flips, s.rot90)
         sample: dict[str, object] = {"method": recipe.method}
+        if s.screen_scale is not None:
+            sample["scale"] = torch.tensor(factor, dtype=torch.float32)
         if self.on_device:
             sample["recipe"] = json.dumps({"method": recipe.method, "mode": recipe.mode, "params": recipe.params})
         else:
             screened, clean = make_halftone(clean, recipe)
-            sample["halftone"] = _chw(screened, self.compact)
             if recipe.scan is not None and recipe.scan.rotation:  # a skewed scan turns the print: the target too
                 clean, label = rotate_pair(clean, label, recipe.scan.rotation)
+            if canonical:
+                screened, clean, label = canonical_pair(screened, clean, label, factor, s.crop_size)
+            sample["halftone"] = _chw(screened, self.compact)
         edges = canny_edges(clean, **s.edges)
         sample["clean"] = _chw(clean, self.compact)
         sample["edges"] = torch.from_numpy(edges.astype(np.uint8) if self.compact else edges)[None]
@@ -174,6 +223,18 @@ def make_halftone(clean: np.ndarray, recipe: Recipe) -> tuple[np.ndarray, np.nda
     if recipe.scan is not None:
         out = simulate_scan(out, recipe.scan, seed=recipe.scan_seed)
     return out, target
+
+
+def canonical_pair(
+    halftone: np.ndarray, clean: np.ndarray, label: np.ndarray | None, factor: float, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A full-resolution pair brought to the canonical period by ``factor`` (:func:`to_canonical`, as
+    serving resamples a scan), cut to ``size x size`` from its top-left corner (the grid's origin)."""
+    images = torch.from_numpy(np.stack([halftone, clean]).astype(np.float32, copy=False)).permute(0, 3, 1, 2)
+    small = to_canonical(images, factor)[..., :size, :size].clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    if label is not None:
+        label = cv2.resize(label, small.shape[1:3][::-1], interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(small[0]), np.ascontiguousarray(small[1]), label
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

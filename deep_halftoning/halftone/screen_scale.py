@@ -1,0 +1,83 @@
+"""Descreening at the screen's own scale: an AM scan resampled so its screen period becomes canonical.
+
+An AM screen looks the same at every ruling once its period is fixed, so CoarseNet removes it at
+one canonical period (:attr:`ScreenScale.canonical_period` pixels per screen cell) and its image is
+brought back to full resolution, where DetailsNet restores what the resampling lost. Training and
+serving resample with these two functions only: :func:`to_canonical` (antialiased bilinear, the
+scale factor itself defining the pixel grid) and :func:`from_canonical` (bilinear, any window of
+the full-resolution grid), so a network sees in serving exactly what it saw in training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class ScreenScale:
+    """How a screen period (pixels per cell) becomes a resampling factor: ``canonical_period / period``,
+    clamped to ``[min_factor, max_factor]`` (``max_factor`` 1: never up-sampled)."""
+
+    canonical_period: float = 4.0
+    min_factor: float = 0.25
+    max_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.canonical_period > 0:
+            raise ValueError(f"canonical_period must be positive, got {self.canonical_period}")
+        if not 0 < self.min_factor <= self.max_factor:
+            raise ValueError(f"need 0 < min_factor <= max_factor, got {self.min_factor}, {self.max_factor}")
+
+    def factor(self, period: float | None) -> float:
+        """The resampling factor for a screen of ``period`` pixels (``None``: no screen, factor 1)."""
+        if period is None or not math.isfinite(period) or period <= 0:
+            return 1.0
+        return min(self.max_factor, max(self.min_factor, self.canonical_period / period))
+
+
+def canonical_size(height: int, width: int, factor: float) -> tuple[int, int]:
+    """The size of an ``height x width`` image brought to the canonical period by ``factor``."""
+    return max(1, math.floor(height * factor)), max(1, math.floor(width * factor))
+
+
+def to_canonical(image: torch.Tensor, factor: float) -> torch.Tensor:
+    """``N x C x H x W`` images resampled by ``factor`` to :func:`canonical_size` (antialiased bilinear;
+    1: unchanged). Output pixel ``i`` is centred on input coordinate ``(i + 0.5) / factor - 0.5``
+    whatever the sizes, so a crop of the canonical image is the canonical image of the matching crop."""
+    if factor == 1.0:
+        return image
+    return F.interpolate(
+        image,
+        scale_factor=factor,
+        mode="bilinear",
+        antialias=factor < 1.0,
+        align_corners=False,
+        recompute_scale_factor=False,
+    )
+
+
+def _axis_weights(start: int, length: int, factor: float, source: int, device) -> tuple[torch.Tensor, ...]:
+    """Bilinear taps along one axis: for full-resolution pixels ``start .. start + length``, the two
+    canonical indices each reads (clamped at the edges) and the weight of the second."""
+    position = (torch.arange(start, start + length, device=device, dtype=torch.float64) + 0.5) * factor - 0.5
+    position = position.clamp(0, source - 1)
+    low = position.floor().long()
+    high = (low + 1).clamp(max=source - 1)
+    return low, high, (position - low).to(torch.float32)
+
+
+def from_canonical(image: torch.Tensor, factor: float, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """The full-resolution window ``box = (y, x, height, width)`` of a canonical ``N x C x h x w``
+    image made with ``factor`` (bilinear; the inverse grid of :func:`to_canonical`)."""
+    y, x, height, width = box
+    if factor == 1.0:
+        return image[..., y : y + height, x : x + width]
+    top, bottom, dy = _axis_weights(y, height, factor, image.shape[-2], image.device)
+    left, right, dx = _axis_weights(x, width, factor, image.shape[-1], image.device)
+    dy, dx = dy.to(image.dtype)[:, None], dx.to(image.dtype)
+    rows = image[..., top, :] * (1 - dy) + image[..., bottom, :] * dy
+    return rows[..., left] * (1 - dx) + rows[..., right] * dx
