@@ -5,26 +5,27 @@
 >>> result.image, result.mode
 """
 
-from .catalogue import (
-    CATALOGUE,
-    METHODS,
-    MODES,
-    Halftone,
-    Method,
-    Param,
-    get_method,
-    halftone,
-    halftone_batch,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CATALOGUE",
-    "METHODS",
-    "MODES",
-    "Halftone",
-    "Method",
-    "Param",
-    "get_method",
-    "halftone",
-    "halftone_batch",
-]
+from ..lazy import lazy_names
+
+#: Each public name and the module that defines it (loaded on first use: the engine's numba kernels
+#: are not imported by code that only resamples, e.g. the descreening networks).
+_HOMES = {
+    name: "catalogue"
+    for name in (
+        "CATALOGUE",
+        "METHODS",
+        "MODES",
+        "Halftone",
+        "Method",
+        "Param",
+        "get_method",
+        "halftone",
+        "halftone_batch",
+    )
+}
+
+__all__ = sorted(_HOMES)
+
+__getattr__ = lazy_names(__name__, _HOMES, globals())

@@ -6,7 +6,7 @@ not pay for importing PyTorch.
 
 from __future__ import annotations
 
-from importlib import import_module
+from ..lazy import lazy_names
 
 #: Each public name and the module that defines it.
 _HOMES = {
@@ -31,10 +31,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module when the name is first used (PEP 562)."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..halftone.screen_scale import ScreenScale
 from .blocks import norm_layer, pad_to_multiple
 
 
@@ -20,7 +23,9 @@ class CoarseNet(nn.Module):
     of the input (no extra parameters), which it learns much faster from. ``full_res=f > 0``
     adds what the paper's U-Net lacks, full-resolution features: two 3x3 convolutions with
     ``f`` channels before the first stride-2 layer, skip-connected to a 3x3 convolution
-    before the head, so the output is no longer built from half-resolution features alone.
+    before the head, so the output is not built from half-resolution features alone.
+    ``screen_scale`` (:class:`~..halftone.screen_scale.ScreenScale`'s fields) says the network was
+    trained on AM scans brought to that canonical screen period; the pipeline serves it the same way.
     """
 
     def __init__(
@@ -31,6 +36,7 @@ class CoarseNet(nn.Module):
         norm: str = "batch",
         lowpass: float = 0.0,
         full_res: int = 0,
+        screen_scale: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__()
         if depth < 1:
@@ -45,7 +51,10 @@ class CoarseNet(nn.Module):
             "norm": norm,
             "lowpass": lowpass,
             "full_res": full_res,
+            "screen_scale": None if screen_scale is None else dict(screen_scale),
         }
+        # the screen scale AM scans were brought to in training (None: scans as they are)
+        self.screen_scale = None if screen_scale is None else ScreenScale(**screen_scale)
         self.register_buffer("blur", _gaussian_kernel(lowpass), persistent=False)
         self.depth = depth
         self.pad_multiple = 2**depth  # inputs are padded to this multiple

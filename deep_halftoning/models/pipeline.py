@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from ..halftone.screen_scale import ScreenScale, from_canonical, to_canonical
 from .coarse import CoarseNet
 from .details import DetailsNet
 from .edge import EdgeNet
@@ -58,6 +59,11 @@ class DescreeningPipeline(nn.Module):
         )
 
     @property
+    def screen_scale(self) -> ScreenScale | None:
+        """The screen scale CoarseNet was trained at (``None``: scans as they are, no resampling)."""
+        return getattr(self.coarse, "screen_scale", None)
+
+    @property
     def networks(self) -> dict[str, nn.Module]:
         """The networks present, by name, in pipeline order."""
         named = {"coarse": self.coarse, "edge": self.edge, "object": self.object, "details": self.details}
@@ -69,13 +75,40 @@ class DescreeningPipeline(nn.Module):
         logits = logits[0] if isinstance(logits, tuple) else logits
         return logits, torch.softmax(logits.float(), dim=1).to(logits.dtype)
 
-    def forward(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def coarse_at_scale(self, halftone: torch.Tensor, scale: float | torch.Tensor | None = None) -> torch.Tensor:
+        """CoarseNet's image of ``halftone``, run at the canonical screen scale ``scale`` (one factor, or
+        one per sample; ``None`` or 1: full resolution) and brought back to full resolution
+        (:mod:`..halftone.screen_scale`)."""
+        if scale is None:
+            return self.coarse(halftone)
+        factors = scale.tolist() if torch.is_tensor(scale) else [float(scale)] * len(halftone)
+        if all(f == 1.0 for f in factors):
+            return self.coarse(halftone)
+        box = (0, 0, *halftone.shape[-2:])
+        groups: dict[float, list[int]] = {}
+        for i, factor in enumerate(factors):
+            groups.setdefault(factor, []).append(i)
+        parts = []
+        for factor, indices in groups.items():
+            small = self.coarse(to_canonical(halftone[indices], factor))
+            parts.append(from_canonical(small, factor, box))
+        order = torch.tensor([i for indices in groups.values() for i in indices], device=halftone.device)
+        return torch.cat(parts)[torch.argsort(order)]
+
+    def forward(
+        self,
+        halftone: torch.Tensor,
+        objects: torch.Tensor | None = None,
+        coarse: torch.Tensor | None = None,
+        scale: float | torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
         """``coarse``, ``edges`` (probabilities), ``object_logits`` / ``objects`` and ``output``.
 
-        ``objects`` may be given (e.g. computed once over a whole page and cropped per tile);
-        otherwise ObjectNet computes them from ``halftone`` when DetailsNet uses them.
+        ``objects`` and ``coarse`` may be given (e.g. computed once over a whole page and cropped per
+        tile); otherwise ObjectNet computes them from ``halftone`` when DetailsNet uses them, and
+        CoarseNet runs at the screen ``scale`` (see :meth:`coarse_at_scale`).
         """
-        parts = {"coarse": self.coarse(halftone)}
+        parts = {"coarse": self.coarse_at_scale(halftone, scale) if coarse is None else coarse}
         if self.details is None:
             parts["output"] = parts["coarse"]
             return parts

@@ -190,7 +190,8 @@ class DetailsStage(Stage):
         batch = self.prepare_batch(batch)
         g_opt, *d_opts = self.optimizers()
         clean = batch["clean"]
-        parts = self.pipeline(batch["halftone"])  # frozen networks hold no gradients: no graph through them
+        # frozen networks hold no gradients: no graph through them
+        parts = self.pipeline(batch["halftone"], scale=batch.get("scale"))
         fake = parts["output"]
         d_losses = {}
         if self.adversarial:
@@ -218,7 +219,7 @@ class DetailsStage(Stage):
     def validation_step(self, batch, batch_idx):
         batch = self.prepare_batch(batch)
         halftone, clean = batch["halftone"], batch["clean"]
-        parts = self.pipeline(halftone)
+        parts = self.pipeline(halftone, scale=batch.get("scale"))
         output = parts["output"]
         n = len(clean)
         self.psnr(output.float().clamp(0, 1), clean.float())
