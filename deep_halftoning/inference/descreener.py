@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..halftone.screen_scale import from_canonical, to_canonical
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
+from .detect import ScreenAnalysis, analyse
 from .runtime import make_runtime
 from .tiling import tiled_apply, tiles
 
@@ -38,15 +41,48 @@ def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
     return DescreeningPipeline(**networks).eval()
 
 
+@dataclass(frozen=True)
+class ScaleChoice:
+    """The screen scale a page is descreened at: CoarseNet at ``factor`` (1: full resolution), for a
+    screen of ``period`` pixels when one was measured, and why (``reason``, a few words)."""
+
+    factor: float
+    period: float | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_scale(scale: str | float) -> str | float:
+    """``auto``, ``off`` or a factor in [:data:`MIN_SCALE`, 1] (a number or its text)."""
+    if scale in ("auto", "off"):
+        return scale
+    try:
+        factor = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}") from None
+    if not MIN_SCALE <= factor <= 1.0:
+        raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}")
+    return factor
+
+
+#: The smallest screen-scale factor a page may be given (a tenth of its size on each side).
+MIN_SCALE = 0.1
+
+
 class Descreener:
     """The trained pipeline (Coarse, Edge, Object, Details; or Coarse alone) on images of any size.
 
     Images are processed in overlapping tiles blended with a smooth window, a batch of
     tiles at a time, so memory stays bounded. ObjectNet's context is computed once over
     the whole page at reduced scale (``object_side`` pixels on the longer side) and
-    cropped for each tile, so all tiles see consistent semantics. The tiles run on the
-    ``backend`` (:mod:`.runtime`: OpenVINO on the CPU where installed, else PyTorch) at
-    ``precision`` (bf16 where the hardware computes it natively); :attr:`backend` and
+    cropped for each tile, so all tiles see consistent semantics. With a CoarseNet trained at a
+    canonical screen scale, an AM page is brought to it (``scale``: ``auto`` measures the screen,
+    ``off`` never resamples, a number is the factor), CoarseNet's image of it is made tile by tile
+    and each full-resolution tile reads its part of it back (:mod:`..halftone.screen_scale`). The
+    tiles run on the ``backend`` (:mod:`.runtime`: OpenVINO on the CPU where installed, else
+    PyTorch) at ``precision`` (bf16 where the hardware computes it natively); :attr:`backend` and
     :attr:`precision` tell what was chosen.
     """
 
@@ -60,11 +96,13 @@ class Descreener:
         object_side: int = 512,
         precision: str = "auto",
         backend: str = "auto",
+        scale: str | float = "auto",
     ) -> None:
         if tile % 32:
             raise ValueError(f"tile must be a multiple of 32, got {tile}")
         if not 0 <= overlap < tile:
             raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
+        self.scale = parse_scale(scale)
         self.device = pick_device(device)
         self.runtime = make_runtime(pipeline, backend, self.device, precision)
         self.pipeline = pipeline.eval()
@@ -84,6 +122,21 @@ class Descreener:
         """The precision the tiles run at: ``bf16``, ``fp16`` or ``fp32``."""
         return self.runtime.precision
 
+    def choose_scale(self, image: np.ndarray, analysis: ScreenAnalysis | None = None) -> ScaleChoice:
+        """The screen scale ``image`` is descreened at (``analysis``: its screen analysis, if made)."""
+        if self.scale == "off":
+            return ScaleChoice(1.0, None, "off")
+        if self.scale != "auto":
+            return ScaleChoice(float(self.scale), None, "given")
+        screen_scale = self.pipeline.screen_scale
+        if screen_scale is None:
+            return ScaleChoice(1.0, None, "the model works at full resolution")
+        analysis = analysis if analysis is not None else analyse(image)
+        if analysis.kind != "am" or not analysis.screens:
+            return ScaleChoice(1.0, None, f"no AM screen ({analysis.kind})")
+        period = analysis.screens[0].period
+        return ScaleChoice(screen_scale.factor(period), period, f"AM screen of {period:.2f} px")
+
     def _object_context(self, image: torch.Tensor) -> torch.Tensor | None:
         details = self.pipeline.details
         if details is None or not details.object_channels:
@@ -96,32 +149,45 @@ class Descreener:
         with torch.inference_mode(), runtime.autocast():
             return self.pipeline.object_probabilities(small.to(runtime.device))[1].float().cpu()
 
-    def _run_tiles(self, batch: torch.Tensor, boxes, context: torch.Tensor | None, full_size) -> torch.Tensor:
-        objects = None
+    def _tiled(self, image: torch.Tensor, run, bar) -> torch.Tensor:
+        return tiled_apply(image, run, self.tile, self.overlap, self.batch, progress=bar.update)
+
+    def _run_tiles(self, batch: torch.Tensor, boxes, context, full_size, coarse, factor) -> torch.Tensor:
+        objects = coarse_tiles = None
         if context is not None:
             objects = torch.stack([_crop_context(context, box, full_size) for box in boxes])
-        return self.runtime(batch, objects)
+        if coarse is not None:
+            coarse_tiles = torch.cat([from_canonical(coarse[None], factor, box) for box in boxes])
+        return self.runtime(batch, objects, coarse_tiles)
 
-    def __call__(self, image: np.ndarray, progress: bool = False) -> np.ndarray:
-        """Descreen an ``H x W x 3`` (or grey ``H x W``) float image in [0, 1]."""
+    def __call__(self, image: np.ndarray, progress: bool = False, scale: ScaleChoice | None = None) -> np.ndarray:
+        """Descreen an ``H x W x 3`` (or grey ``H x W``) float image in [0, 1] (at ``scale``, or the
+        one :meth:`choose_scale` picks)."""
         grey = image.ndim == 2
         rgb = np.repeat(image[..., None], 3, axis=2) if grey else image
+        factor = (scale or self.choose_scale(rgb)).factor
         tensor = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))
-        context = self._object_context(tensor)
-        size = tuple(tensor.shape[-2:])
-        count = sum(1 for _ in tiles(*size, self.tile, self.overlap))
-        with tqdm(total=count, desc="tiles", unit="tile", disable=not progress, leave=False) as bar:
-            out = tiled_apply(
-                tensor,
-                lambda t, b: self._run_tiles(t, b, context, size),
-                self.tile,
-                self.overlap,
-                self.batch,
-                progress=bar.update,
-            )
+        out = self._descreen(tensor, factor, progress)
         del tensor, rgb  # free page-sized buffers before the output copy
         result = out.numpy().transpose(1, 2, 0)
         return np.ascontiguousarray(result.mean(axis=2) if grey else result, dtype=np.float32)
+
+    def _descreen(self, image: torch.Tensor, factor: float, progress: bool) -> torch.Tensor:
+        """The descreened ``3 x H x W`` image: CoarseNet over the page at the screen scale ``factor``
+        when it is not 1, then the full-resolution tiles (unless CoarseNet alone is the pipeline)."""
+        size = tuple(image.shape[-2:])
+        canonical = to_canonical(image[None], factor)[0] if factor != 1.0 else None
+        full_pass = canonical is None or self.pipeline.details is not None  # else CoarseNet's image is the output
+        count = sum(1 for _ in tiles(*size, self.tile, self.overlap)) if full_pass else 0
+        if canonical is not None:
+            count += sum(1 for _ in tiles(*canonical.shape[-2:], self.tile, self.overlap))
+        with tqdm(total=count, desc="tiles", unit="tile", disable=not progress, leave=False) as bar:
+            coarse = None if canonical is None else self._tiled(canonical, lambda t, _: self.runtime.coarse(t), bar)
+            del canonical
+            if not full_pass:
+                return from_canonical(coarse[None], factor, (0, 0, *size))[0].clamp(0, 1)
+            context = self._object_context(image)
+            return self._tiled(image, lambda t, b: self._run_tiles(t, b, context, size, coarse, factor), bar)
 
 
 def _crop_context(context: torch.Tensor, box, full_size) -> torch.Tensor:

@@ -29,7 +29,7 @@ from ..io import file_sha256
 from ..models.pipeline import DescreeningPipeline
 
 #: Bumped whenever the exported graph or the cache layout changes: older entries are then rebuilt.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 #: The files of one cached OpenVINO export.
 IR_FILES = ("model.xml", "model.bin")
 
@@ -38,20 +38,37 @@ class ExportError(RuntimeError):
     """A pipeline could not be exported or loaded into a runtime."""
 
 
-class TileGraph(nn.Module):
-    """The pipeline's descreened output alone, as the exported graph computes it."""
+#: The graphs a pipeline exports to: ``pipeline`` (halftone tiles to descreened tiles), and for
+#: screen-scaled serving ``coarse`` (CoarseNet alone) and ``details`` (the rest, given CoarseNet's image).
+PARTS = ("pipeline", "coarse", "details")
 
-    def __init__(self, pipeline: DescreeningPipeline) -> None:
+
+class TileGraph(nn.Module):
+    """One part (:data:`PARTS`) of the pipeline, as its exported graph computes it."""
+
+    def __init__(self, pipeline: DescreeningPipeline, part: str = "pipeline") -> None:
         super().__init__()
-        self.pipeline = pipeline
+        if part not in PARTS or (part == "details" and pipeline.details is None):
+            raise ValueError(f"no {part!r} graph in this pipeline")
+        self.pipeline, self.part = pipeline, part
 
     @property
     def uses_objects(self) -> bool:
         details = self.pipeline.details
-        return bool(details is not None and details.object_channels)
+        return bool(self.part != "coarse" and details is not None and details.object_channels)
 
-    def forward(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
-        return self.pipeline(halftone, objects)["output"].clamp(0, 1)
+    @property
+    def input_names(self) -> list[str]:
+        """The graph's inputs, in order."""
+        names = ["halftone"] + (["coarse"] if self.part == "details" else [])
+        return names + (["objects"] if self.uses_objects else [])
+
+    def forward(self, halftone: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        if self.part == "coarse":
+            return self.pipeline.coarse(halftone)
+        coarse = rest[0] if self.part == "details" else None
+        objects = rest[-1] if self.uses_objects else None
+        return self.pipeline(halftone, objects, coarse)["output"].clamp(0, 1)
 
 
 def side_multiple(pipeline: DescreeningPipeline) -> int:
@@ -71,22 +88,25 @@ def pipeline_digest(pipeline: DescreeningPipeline) -> str:
     return digest.hexdigest()
 
 
-def export_onnx(pipeline: DescreeningPipeline, path: str | os.PathLike) -> Path:
-    """Write the pipeline's tile graph to ``path`` as ONNX (dynamic batch and multiple-of-32 sides)."""
-    graph = TileGraph(copy.deepcopy(pipeline).float().eval().cpu())
+def export_onnx(pipeline: DescreeningPipeline, path: str | os.PathLike, part: str = "pipeline") -> Path:
+    """Write the pipeline's ``part`` graph (:data:`PARTS`) to ``path`` as ONNX (dynamic batch, sides
+    multiples of :func:`side_multiple`)."""
+    graph = TileGraph(copy.deepcopy(pipeline).float().eval().cpu(), part)
     multiple = side_multiple(pipeline)
     batch = torch.export.Dim("batch", min=1, max=1024)
     height = multiple * torch.export.Dim("rows", min=1, max=4096)
     width = multiple * torch.export.Dim("cols", min=1, max=4096)
     image_dims = {0: batch, 2: height, 3: width}
-    example = (torch.rand(2, 3, 2 * multiple, 3 * multiple),)
-    dynamic: tuple = (image_dims,)
-    names = ["halftone"]
-    if graph.uses_objects:
-        names.append("objects")
-        channels = pipeline.details.object_channels
-        example += (torch.softmax(torch.rand(2, channels, *example[0].shape[-2:]), dim=1),)
-        dynamic += (image_dims,)
+    shape = (2, 3, 2 * multiple, 3 * multiple)
+    channels = {"halftone": 3, "coarse": 3, "objects": pipeline.details.object_channels if graph.uses_objects else 0}
+    names = graph.input_names
+    example = tuple(
+        torch.softmax(torch.rand(2, channels[name], *shape[2:]), dim=1) if name == "objects" else torch.rand(shape)
+        for name in names
+    )
+    dynamic = {"halftone": image_dims}  # forward(halftone, *rest)
+    if len(names) > 1:
+        dynamic["rest"] = tuple(image_dims for _ in names[1:])
     path = Path(path)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # the exporter's chatter
         warnings.simplefilter("ignore")
@@ -115,26 +135,28 @@ def cache_root() -> Path:
     return Path(base) / "deep-halftoning"
 
 
-def _record(folder: Path, key: str, runtime_version: str) -> dict:
+def _record(folder: Path, key: str, part: str, runtime_version: str) -> dict:
     files = {name: file_sha256(folder / name) for name in IR_FILES}
-    return {"format": EXPORT_FORMAT, "pipeline_sha256": key, "openvino": runtime_version, "files": files}
+    return {"format": EXPORT_FORMAT, "pipeline_sha256": key, "part": part, "openvino": runtime_version, "files": files}
 
 
-def _valid(folder: Path, key: str, runtime_version: str) -> bool:
+def _valid(folder: Path, key: str, part: str, runtime_version: str) -> bool:
     """The cached entry exists, was made from this pipeline by this runtime, and its files are intact."""
     try:
         recorded = json.loads((folder / "export.json").read_text())
-        return recorded == _record(folder, key, runtime_version)
+        return recorded == _record(folder, key, part, runtime_version)
     except (OSError, ValueError):
         return False
 
 
-def write_openvino_ir(pipeline: DescreeningPipeline, folder: str | os.PathLike, name: str = "model") -> list[Path]:
-    """Write ``name.onnx`` and OpenVINO's ``name.xml`` / ``name.bin`` of the pipeline into ``folder``."""
+def write_openvino_ir(
+    pipeline: DescreeningPipeline, folder: str | os.PathLike, name: str = "model", part: str = "pipeline"
+) -> list[Path]:
+    """Write ``name.onnx`` and OpenVINO's ``name.xml`` / ``name.bin`` of the pipeline's ``part`` into ``folder``."""
     import openvino as ov
 
     folder = Path(folder)
-    onnx_path = export_onnx(pipeline, folder / f"{name}.onnx")
+    onnx_path = export_onnx(pipeline, folder / f"{name}.onnx", part)
     try:
         model = ov.Core().read_model(str(onnx_path))
         ov.save_model(model, str(folder / f"{name}.xml"), compress_to_fp16=False)
@@ -143,8 +165,8 @@ def write_openvino_ir(pipeline: DescreeningPipeline, folder: str | os.PathLike, 
     return [onnx_path, folder / f"{name}.xml", folder / f"{name}.bin"]
 
 
-def cached_openvino_model(pipeline: DescreeningPipeline, root: str | os.PathLike | None = None):
-    """The pipeline as an OpenVINO model, exported once and then read from the cache.
+def cached_openvino_model(pipeline: DescreeningPipeline, root: str | os.PathLike | None = None, part: str = "pipeline"):
+    """The pipeline's ``part`` (:data:`PARTS`) as an OpenVINO model, exported once and then read from the cache.
 
     Returns ``(model, cache_folder)``. An entry whose record or files do not match is rebuilt;
     the new entry is written to a temporary folder and moved into place whole.
@@ -153,40 +175,53 @@ def cached_openvino_model(pipeline: DescreeningPipeline, root: str | os.PathLike
 
     key = pipeline_digest(pipeline)
     root = Path(root) if root is not None else cache_root()
-    folder = root / "openvino" / key
-    if not _valid(folder, key, ov.__version__):
+    folder = root / "openvino" / key / part
+    if not _valid(folder, key, part, ov.__version__):
         root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=root, prefix=".export-") as tmp:
             staging = Path(tmp) / "entry"
             staging.mkdir()
-            write_openvino_ir(pipeline, staging)
+            write_openvino_ir(pipeline, staging, part=part)
             (staging / "model.onnx").unlink()
-            (staging / "export.json").write_text(json.dumps(_record(staging, key, ov.__version__), indent=1))
+            (staging / "export.json").write_text(json.dumps(_record(staging, key, part, ov.__version__), indent=1))
             shutil.rmtree(folder, ignore_errors=True)
             folder.parent.mkdir(parents=True, exist_ok=True)
             try:
                 staging.rename(folder)
             except OSError:  # another process moved its identical entry in first
-                if not _valid(folder, key, ov.__version__):
+                if not _valid(folder, key, part, ov.__version__):
                     raise
     return ov.Core().read_model(str(folder / "model.xml")), folder
+
+
+def exported_parts(pipeline: DescreeningPipeline) -> dict[str, str]:
+    """The graphs serving this pipeline needs, by file-name suffix: the whole pipeline, and for a
+    CoarseNet trained at a screen scale its two parts (``-coarse``, ``-details``)."""
+    parts = {"": "pipeline"}
+    if pipeline.screen_scale is not None:
+        parts["-coarse"] = "coarse"
+        if pipeline.details is not None:
+            parts["-details"] = "details"
+    return parts
 
 
 def export_pipeline(
     pipeline: DescreeningPipeline, folder: str | os.PathLike, name: str, overwrite: bool = False
 ) -> list[Path]:
-    """Write the pipeline as ``NAME.onnx`` and OpenVINO's ``NAME.xml`` / ``NAME.bin`` into ``folder``.
+    """Write each of the pipeline's graphs (:func:`exported_parts`) as ``NAME[-part].onnx`` and
+    OpenVINO's ``.xml`` / ``.bin`` into ``folder``.
 
     Files appear whole or not at all; existing ones are kept unless ``overwrite``.
     """
     folder = Path(folder)
-    targets = [folder / f"{name}{suffix}" for suffix in (".onnx", ".xml", ".bin")]
+    parts = exported_parts(pipeline)
+    targets = [folder / f"{name}{tag}{suffix}" for tag in parts for suffix in (".onnx", ".xml", ".bin")]
     existing = [str(path) for path in targets if path.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{existing[0]} exists (overwrite it with --overwrite, or choose another folder or name)")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=f".{name}.") as tmp:
-        written = write_openvino_ir(pipeline, tmp, name)
+        written = [path for tag, part in parts.items() for path in write_openvino_ir(pipeline, tmp, name + tag, part)]
         for source, target in zip(written, targets, strict=True):
             os.replace(source, target)
     return targets

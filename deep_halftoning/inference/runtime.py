@@ -59,11 +59,22 @@ class TorchRuntime:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def __call__(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
-        halftone = halftone.to(self.device, memory_format=self.memory_format)
-        objects = objects.to(self.device) if objects is not None else None
+    def _inputs(self, *tensors: torch.Tensor | None) -> list[torch.Tensor | None]:
+        return [None if t is None else t.to(self.device, memory_format=self.memory_format) for t in tensors]
+
+    def __call__(
+        self, halftone: torch.Tensor, objects: torch.Tensor | None = None, coarse: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The descreened tiles (``coarse``: CoarseNet's image of them, made at the screen scale)."""
+        halftone, objects, coarse = self._inputs(halftone, objects, coarse)
         with torch.inference_mode(), self.autocast():
-            return self.pipeline(halftone, objects)["output"].float().clamp(0, 1).cpu()
+            return self.pipeline(halftone, objects, coarse)["output"].float().clamp(0, 1).cpu()
+
+    def coarse(self, halftone: torch.Tensor) -> torch.Tensor:
+        """CoarseNet's image of the tiles (not clamped: DetailsNet reads it as it was trained)."""
+        (halftone,) = self._inputs(halftone)
+        with torch.inference_mode(), self.autocast():
+            return self.pipeline.coarse(halftone).float().cpu()
 
 
 #: OpenVINO's names for our precisions.
@@ -90,27 +101,49 @@ class OpenVINORuntime:
         self.precision = precision
         self.multiple = side_multiple(pipeline)
         self.torch_runtime = TorchRuntime(pipeline, self.device, precision)
-        model, self.cache = cached_openvino_model(pipeline)
-        config = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision], "PERFORMANCE_HINT": "LATENCY"}
+        self.pipeline, self.core = pipeline, core
+        self.config = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision], "PERFORMANCE_HINT": "LATENCY"}
         if threads:
-            config["INFERENCE_NUM_THREADS"] = threads
-        try:
-            self.compiled = core.compile_model(model, "CPU", config)
-        except RuntimeError as err:
-            raise ExportError(f"OpenVINO cannot compile the pipeline: {str(err).splitlines()[0]}") from err
+            self.config["INFERENCE_NUM_THREADS"] = threads
+        self.compiled: dict[str, object] = {}
+        self.cache = self._compiled("pipeline")[1]
 
-    def __call__(self, halftone: torch.Tensor, objects: torch.Tensor | None = None) -> torch.Tensor:
-        if halftone.shape[-2] % self.multiple or halftone.shape[-1] % self.multiple:
-            return self.torch_runtime(halftone, objects)
+    def _compiled(self, part: str):
+        """The compiled graph of ``part`` (exported and compiled on first use) and its cache folder."""
+        if part not in self.compiled:
+            model, folder = cached_openvino_model(self.pipeline, part=part)
+            try:
+                self.compiled[part] = self.core.compile_model(model, "CPU", self.config), folder
+            except RuntimeError as err:
+                raise ExportError(f"OpenVINO cannot compile the pipeline: {str(err).splitlines()[0]}") from err
+        return self.compiled[part]
+
+    def _run(self, part: str, *inputs: torch.Tensor | None) -> torch.Tensor:
         # One tile per inference: as fast as batches on the CPU, and one tile's activations, not a batch's,
         # bound the peak memory (A4 page at 600 dpi: 2.5 GiB instead of 2.9 with batches of 4).
-        outputs = [
-            self.compiled(
-                [halftone[i : i + 1].numpy()] + ([objects[i : i + 1].numpy()] if objects is not None else [])
-            )[0]
-            for i in range(len(halftone))
-        ]
+        compiled = self._compiled(part)[0]
+        given = [t for t in inputs if t is not None]
+        outputs = [compiled([t[i : i + 1].numpy() for t in given])[0] for i in range(len(given[0]))]
         return torch.from_numpy(np.concatenate(outputs))
+
+    def _odd(self, halftone: torch.Tensor) -> bool:
+        return bool(halftone.shape[-2] % self.multiple or halftone.shape[-1] % self.multiple)
+
+    def __call__(
+        self, halftone: torch.Tensor, objects: torch.Tensor | None = None, coarse: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The descreened tiles (``coarse``: CoarseNet's image of them, made at the screen scale)."""
+        if self._odd(halftone):
+            return self.torch_runtime(halftone, objects, coarse)
+        if coarse is None:
+            return self._run("pipeline", halftone, objects)
+        return self._run("details", halftone, coarse, objects)
+
+    def coarse(self, halftone: torch.Tensor) -> torch.Tensor:
+        """CoarseNet's image of the tiles."""
+        if self._odd(halftone):
+            return self.torch_runtime.coarse(halftone)
+        return self._run("coarse", halftone)
 
 
 def openvino_available() -> bool:
