@@ -11,7 +11,7 @@ import pytest
 import torch
 from test_train import run_stage
 
-from deep_halftoning.publish import decide, validation_fingerprint
+from deep_halftoning.training.publish import decide, validation_fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def test_a_worse_run_keeps_the_published_checkpoint_and_says_so(tmp_path, capsys
 
 
 def _train(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "deep_halftoning.train", "experiment=coarse", "logger=none", *overrides]
+    command = [sys.executable, "-m", "deep_halftoning.training.train", "experiment=coarse", "logger=none", *overrides]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=None, check=False)
 
 

@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from test_train import SMALL_DATA, SMALL_NETS, make_cfg, run_stage
 
 from deep_halftoning.models.checkpoint import network_state, read_checkpoint
-from deep_halftoning.stage_graph import recipe_graph, training_order
+from deep_halftoning.training.stage_graph import recipe_graph, training_order
 
 ROOT = Path(__file__).resolve().parents[1]
 

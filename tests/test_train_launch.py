@@ -28,7 +28,14 @@ TESTS_PATH = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("
 
 def train_command(*overrides: str) -> list[str]:
     flags = [o for o in overrides if o.startswith("--")]  # Hydra's flags go before the overrides
-    return [sys.executable, "-m", "deep_halftoning.train", *flags, *TINY, *(o for o in overrides if o not in flags)]
+    return [
+        sys.executable,
+        "-m",
+        "deep_halftoning.training.train",
+        *flags,
+        *TINY,
+        *(o for o in overrides if o not in flags),
+    ]
 
 
 def run(command: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
@@ -192,7 +199,7 @@ def test_two_nodes_with_torchrun_on_loopback(tmp_path):
     common = ["--nnodes=2", "--nproc_per_node=1", "--master_addr=127.0.0.1", f"--master_port={port}"]
     training = [
         "-m",
-        "deep_halftoning.train",
+        "deep_halftoning.training.train",
         *TINY,
         "experiment=coarse",
         "trainer=multinode",

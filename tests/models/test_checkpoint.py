@@ -28,7 +28,7 @@ def test_serving_imports_neither_lightning_nor_the_data_package():
     code = (
         "import sys, deep_halftoning.inference.descreener, deep_halftoning.inference.shipped\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('lightning', 'pytorch_lightning', 'torchmetrics')"
-        " or m.startswith(('deep_halftoning.data', 'deep_halftoning.stages', 'deep_halftoning.train'))]\n"
+        " or m.startswith(('deep_halftoning.data', 'deep_halftoning.stages', 'deep_halftoning.training'))]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -12,7 +12,7 @@ from test_train_launch import RankReport, rank_reports  # the two-rank report of
 
 from deep_halftoning.models.checkpoint import CHECKPOINT_KEY, ArchitectureMismatch, load_network, network_spec
 from deep_halftoning.stages import CoarseStage
-from deep_halftoning.stages.panels import ImagePanels
+from deep_halftoning.training.panels import ImagePanels
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 LITE_COARSE = {"width": 8, "depth": 3}
