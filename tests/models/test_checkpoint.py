@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_NETS
 from PIL import Image
 
 from deep_halftoning.models import CoarseNet, DetailsNet, EdgeNet, ObjectNet
@@ -21,7 +22,7 @@ from deep_halftoning.models.checkpoint import (
 )
 from deep_halftoning.models.pipeline import DescreeningPipeline
 
-SMALL = {"coarse": {"width": 8, "depth": 3}, "edge": {"width": 8, "layers": 2}, "details": {"width": 8, "blocks": 1}}
+SMALL = {name: TINY_NETS[name] for name in ("coarse", "edge", "details")}
 
 
 def test_serving_imports_neither_lightning_nor_the_data_package():

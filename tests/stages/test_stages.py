@@ -4,25 +4,18 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from helpers import TINY_NETS, RankReport, configured_stage, rank_reports
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
-from stage_configs import configured_stage
-from test_train_launch import RankReport, rank_reports  # the two-rank report of the launch tests
 
 from deep_halftoning.models.checkpoint import CHECKPOINT_KEY, ArchitectureMismatch, load_network, network_spec
 from deep_halftoning.stages import CoarseStage
 from deep_halftoning.training.panels import ImagePanels
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
-LITE_COARSE = {"width": 8, "depth": 3}
-LITE_EDGE = {"width": 8, "layers": 2}
-LITE = {
-    "coarse": LITE_COARSE,
-    "edge": LITE_EDGE,
-    "details": {"width": 8, "blocks": 1},
-    "discriminator": {"width": 8, "layers": 2},
-}
+LITE = TINY_NETS
+LITE_COARSE, LITE_EDGE = TINY_NETS["coarse"], TINY_NETS["edge"]
 
 
 def datamodule(recipe: str = "default", *overrides: str):

@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import make_cfg, run_stage
 from hydra.errors import ConfigCompositionException
-from omegaconf import open_dict
 from PIL import Image
-from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 from deep_halftoning.config import CONF_DIR, compose_config
 from deep_halftoning.models.checkpoint import load_networks
 from deep_halftoning.training import train as train_module
-from deep_halftoning.training.train import MissingCheckpoint, TrainingSetupError, train
+from deep_halftoning.training.train import MissingCheckpoint, TrainingSetupError
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
-SMALL_DATA, SMALL_NETS = TINY_DATA, TINY_NETWORKS
-
-
-def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):
-    cfg = compose_config([f"paths.outputs_dir={tmp_path / 'outputs'}", *overrides])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "outputs" / cfg.model.stage / "runs" / run)
-    return cfg
-
-
-def run_stage(tmp_path: Path, experiment: str, *overrides: str, run: str = "run"):
-    cfg = make_cfg(tmp_path, f"experiment={experiment}", "trainer=cpu", *SMALL_DATA, *SMALL_NETS, *overrides, run=run)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return cfg, train(cfg)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
