@@ -120,7 +120,7 @@ def test_object_stage_recipe(tmp_path, ade_tree):
 def wandb_records(path: Path):
     """The records of an offline run's ``.wandb`` file.
 
-    wandb 0.31 has no Python reader any more (wandb-core writes the file), so this reads its
+    wandb 0.31 has no Python reader (wandb-core writes the file), so this reads its
     LevelDB-log framing: a 7-byte ``:W&B`` header, then 32 KiB blocks of chunks, each with a 7-byte
     header (crc32, little-endian length, type 1 full / 2 first / 3 middle / 4 last) around a
     serialised ``wandb_internal_pb2.Record``.
