@@ -48,20 +48,21 @@ demo: $(STAMP)
 
 ## train-stage: train one stage on the embedded photos, e.g. make train-stage STAGE=details ARGS="trainer.max_epochs=3"
 train-stage: $(STAMP)
-	$(BIN)/python -m deep_halftoning.train experiment=$(STAGE) $(ARGS)
+	$(BIN)/python -m deep_halftoning.training.train experiment=$(STAGE) $(ARGS)
 
 ## train-joint: fine-tune the whole pipeline after the stage-wise recipe
 train-joint: $(STAMP)
-	$(BIN)/python -m deep_halftoning.train experiment=joint $(ARGS)
+	$(BIN)/python -m deep_halftoning.training.train experiment=joint $(ARGS)
 
-## train-all: the stage-wise recipe on the embedded photos (coarse, edge, details), then joint fine-tuning
+## train-all: the stage-wise recipe on the embedded photos, then joint fine-tuning: joint and the stages it
+## builds on (coarse, edge, details), in the order of the stage graph that their configs declare
 train-all: $(STAMP)
-	for stage in coarse edge details joint; do \
-		$(BIN)/python -m deep_halftoning.train experiment=$$stage $(ARGS) || exit 1; done
+	for stage in $$($(BIN)/python -m deep_halftoning.training.stage_graph --for joint); do \
+		$(BIN)/python -m deep_halftoning.training.train experiment=$$stage $(ARGS) || exit 1; done
 
 ## sweep: Optuna search over the details stage (override with ARGS, e.g. hydra.sweeper.n_trials=4)
 sweep: $(STAMP)
-	$(BIN)/python -m deep_halftoning.train --multirun experiment=details hparams_search=details_optuna $(ARGS)
+	$(BIN)/python -m deep_halftoning.training.train --multirun experiment=details hparams_search=details_optuna $(ARGS)
 
 ## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's ukui-wallpapers,
 ## the training illustrations, and mate-backgrounds, the held-out photos, when missing), in the order of the
@@ -69,8 +70,8 @@ sweep: $(STAMP)
 reproduce: $(STAMP)
 	test -d /usr/share/backgrounds/mate/nature -a -f /usr/share/backgrounds/calla.png || \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds ukui-wallpapers
-	for stage in $$($(BIN)/python -m deep_halftoning.stage_graph release); do \
-		$(BIN)/python -m deep_halftoning.train experiment=release/$$stage $(ARGS) || exit 1; done
+	for stage in $$($(BIN)/python -m deep_halftoning.training.stage_graph release); do \
+		$(BIN)/python -m deep_halftoning.training.train experiment=release/$$stage $(ARGS) || exit 1; done
 	$(BIN)/python experiments/ship_descreener.py
 
 clean:

@@ -1080,7 +1080,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (2 on bad input, with a one-line message; 130 on Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # Hydra parses its own overrides
-        from .train_command import run
+        from .training.train_command import run
 
         try:
             return run(argv[1:])

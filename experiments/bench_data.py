@@ -30,13 +30,12 @@ from collections import Counter
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch.utils.data import DataLoader, Dataset
 
+from deep_halftoning.config import compose_config
 from deep_halftoning.io import write_text
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 RESULTS = Path(__file__).resolve().parent / "results" / "data.md"
 
 
@@ -83,16 +82,16 @@ def both(dm, batches: int, repeats: int) -> tuple[float, float, Counter]:
 
 
 def datamodule(recipe: str, workers: int, batch: int, *overrides: str):
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(
-            overrides=[
-                f"+data={recipe}",
-                f"data.loader.num_workers={workers}",
-                f"data.batch_size={batch}",
-                "data.samples_per_epoch=1000000",
-                *overrides,
-            ]
-        )
+    cfg = compose_config(
+        [
+            f"+data={recipe}",
+            f"data.loader.num_workers={workers}",
+            f"data.batch_size={batch}",
+            "data.samples_per_epoch=1000000",
+            *overrides,
+        ],
+        config_name=None,
+    )
     dm = instantiate(cfg.data, _convert_="all")
     dm.setup("fit")
     return dm

@@ -29,7 +29,7 @@ from deep_halftoning.data.sources import build_records, folder_records, holdout_
 from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import write_text
-from deep_halftoning.stage_graph import ancestors, recipe_graph
+from deep_halftoning.training.stage_graph import ancestors, recipe_graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import (  # noqa: E402

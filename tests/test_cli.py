@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from deep_halftoning.cli import main
+from deep_halftoning.config import CONF_DIR
 from deep_halftoning.halftone import METHODS
 from deep_halftoning.io import read_image
 
@@ -88,7 +89,7 @@ def test_halftone_writes_png(tmp_path, photo_path):
 
 
 def test_preset_and_overrides(tmp_path, photo_path):
-    preset = REPO / "conf" / "halftone" / "newspaper.yaml"
+    preset = CONF_DIR / "halftone" / "newspaper.yaml"
     assert (
         main(
             [

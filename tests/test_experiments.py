@@ -6,8 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import torch
-from stage_configs import configured_stage
+from helpers import TINY_NETS, configured_stage, save_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,10 +17,7 @@ def test_evaluate_writes_a_table_and_grids(tmp_path, rng):
     photos = tmp_path / "photos"
     for name in ("a.png", "b.jpg"):
         save_photo(photos / name, rng, (96, 128))
-    stage = configured_stage("coarse", net={"width": 8, "depth": 3})
-    checkpoint = {"state_dict": stage.state_dict()}
-    stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, tmp_path / "coarse.ckpt")
+    save_stage(configured_stage("coarse", net=TINY_NETS["coarse"]), tmp_path / "coarse.ckpt")
     out = tmp_path / "eval"
     result = subprocess.run(
         [

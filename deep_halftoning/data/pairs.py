@@ -65,10 +65,10 @@ class ScreenNormalisation:
 
 @dataclass(frozen=True)
 class PairSettings:
-    """How crops are cut and targets made (all from config)."""
+    """How crops are cut and targets made: the defaults are conf/data/default.yaml's (a test checks)."""
 
     crop_size: int = 256
-    scale_range: tuple[float, float] = (1.0, 1.0)
+    scale_range: tuple[float, float] = (0.6, 1.0)
     small_images: str = "reflect"
     flips: bool = True
     rot90: bool = True

@@ -14,11 +14,12 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from ..config import CONF_DIR
 from .catalogue import MODES, Halftone, get_method, halftone
 
 _KEYS = {"method", "mode", "ucr", "params"}
 #: The one home of the shipped presets, ``<name>.yaml`` each.
-PRESETS_DIR = Path(__file__).parent.parent / "conf" / "halftone"
+PRESETS_DIR = CONF_DIR / "halftone"
 #: The inks an AM method screens in each mode, as indices into its C, M, Y, K angles.
 _MODE_INKS = {"gray": (3,), "rgb": (0, 1, 2), "cmyk": (0, 1, 2, 3), None: (0, 1, 2, 3)}
 

@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.ade20k import IGNORE_INDEX
 from ..models import PatchDiscriminator, build_features
 from ..models.checkpoint import load_network
 from ..models.losses import GAN_LOSSES, balanced_bce, fft_l1, style_loss
@@ -49,6 +48,7 @@ class DetailsStage(Stage):
         optimizer: Callable,
         d_optimizer: Callable,
         scheduler: Callable | None,
+        ignore_index: int,
         coarse: Mapping | None = None,
         edge: Mapping | None = None,
         object: Mapping | None = None,  # noqa: A002 - the network's one name, as in configs and checkpoints
@@ -65,7 +65,7 @@ class DetailsStage(Stage):
         super().__init__(optimizer, scheduler, **kwargs)
         self.save_hyperparameters(ignore=["optimizer", "d_optimizer", "scheduler"])
         self.automatic_optimization = False
-        self.d_optimizer_factory = d_optimizer
+        self.d_optimizer_factory, self.ignore_index = d_optimizer, ignore_index
         self.use_edges, self.use_objects = use_edges, use_objects
         self.pipeline = DescreeningPipeline.build(
             coarse, edge, object, details, use_edges=use_edges, use_objects=use_objects
@@ -178,7 +178,7 @@ class DetailsStage(Stage):
             terms["aux_edge"] = balanced_bce(self.pipeline.edge(halftone), batch["edges"])
         if self.aux_weights["object"] and self.use_objects and "segmentation" in batch:
             terms["aux_object"] = F.cross_entropy(
-                parts["object_logits"], batch["segmentation"], ignore_index=IGNORE_INDEX
+                parts["object_logits"], batch["segmentation"], ignore_index=self.ignore_index
             )
         for key in ("coarse", "edge", "object"):
             if f"aux_{key}" in terms:

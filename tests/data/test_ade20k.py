@@ -1,12 +1,11 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from deep_halftoning.config import CONF_DIR
 from deep_halftoning.data.ade20k import ADE20K_CLASSES, ClassMap
 
-CONF = Path(__file__).resolve().parents[2] / "conf" / "data" / "ade20k_classes.yaml"
+CONF = CONF_DIR / "data" / "ade20k_classes.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,19 @@
 from dataclasses import replace
-from pathlib import Path
 
 import lightning as L
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from torch.utils.data import default_collate
 
+from deep_halftoning.config import compose_config
 from deep_halftoning.data import HalftoneDataModule
 from deep_halftoning.data.datamodule import LoaderSettings
 from deep_halftoning.data.pairs import PairDataset
 from deep_halftoning.halftone import halftone
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
 SMALL = [
     "data.crop_size=32",
     "data.samples_per_epoch=16",
@@ -26,22 +24,19 @@ SMALL = [
 
 
 def make(recipe: str = "default", *overrides: str) -> HalftoneDataModule:
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(overrides=[f"+data={recipe}", *SMALL, *overrides])
+    cfg = compose_config([f"+data={recipe}", *SMALL, *overrides], config_name=None)
     return instantiate(cfg.data, _convert_="all")
 
 
 def test_every_recipe_composes():
     for recipe in ("default", "gpu"):
         assert isinstance(make(recipe), HalftoneDataModule)
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        for recipe in ("folder", "ade20k"):
-            cfg = compose(overrides=[f"+data={recipe}"])
-            assert cfg.data.train_source.kind == recipe
-        photos = compose(overrides=["+data=photos"]).data.train_source
-        assert [source.kind for source in photos.sources] == ["embedded", "folder"]
-    with pytest.raises(Exception, match="crop_sise"), initialize_config_dir(str(CONF), version_base="1.3"):
-        compose(overrides=["+data=default", "data.crop_sise=3"])
+    for recipe in ("folder", "ade20k"):
+        assert compose_config([f"+data={recipe}"], config_name=None).data.train_source.kind == recipe
+    photos = compose_config(["+data=photos"], config_name=None).data.train_source
+    assert [source.kind for source in photos.sources] == ["embedded", "folder"]
+    with pytest.raises(Exception, match="crop_sise"):
+        compose_config(["+data=default", "data.crop_sise=3"], config_name=None)
 
 
 def test_batches_are_nchw_dicts():

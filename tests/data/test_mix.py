@@ -1,10 +1,10 @@
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from deep_halftoning.config import CONF_DIR
 from deep_halftoning.data.mix import HalftoneMix, sample_value
 from deep_halftoning.data.pairs import make_halftone
 from deep_halftoning.halftone import halftone
@@ -62,12 +62,9 @@ def test_omegaconf_config_draws_like_plain_containers():
 def test_one_method_under_two_keys_and_hydra_overrides_of_one_entry():
     mix = HalftoneMix.from_config({"coarse-am": {"method": "am-cmyk", "params": {"lpi": 65.0}}, "am-cmyk": {}})
     assert mix.methods == ("am-cmyk", "am-cmyk")
-    from hydra import compose, initialize_config_dir
+    from deep_halftoning.config import compose_config
 
-    from deep_halftoning.train import CONF_DIR
-
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=["data=photos", "data.halftone.methods.bayer-8.weight=0"])
+    cfg = compose_config(["data=photos", "data.halftone.methods.bayer-8.weight=0"])
     methods = HalftoneMix.from_config(cfg.data.halftone.methods).methods
     assert "bayer-8" not in methods and "floyd-steinberg" in methods
     # photos.yaml states only what differs from default.yaml: the rest is inherited
@@ -101,7 +98,7 @@ def test_choices_may_be_ranges():
     assert len({d for d in draws if d}) > 150
 
 
-PHOTOS = Path(__file__).resolve().parents[2] / "conf" / "data" / "photos.yaml"
+PHOTOS = CONF_DIR / "data" / "photos.yaml"
 
 
 def test_release_mix_draws_print_noise_and_scanner_parameters():

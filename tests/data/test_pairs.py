@@ -1,11 +1,11 @@
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
 
+from deep_halftoning.config import CONF_DIR
 from deep_halftoning.data.ade20k import ClassMap
 from deep_halftoning.data.mix import HalftoneMix
 from deep_halftoning.data.pairs import PairDataset, PairSettings
@@ -26,7 +26,7 @@ MIX = HalftoneMix.from_config(
         "jpeg_quality": [None, 85],
     },
 )
-CLASSES = Path(__file__).resolve().parents[2] / "conf" / "data" / "ade20k_classes.yaml"
+CLASSES = CONF_DIR / "data" / "ade20k_classes.yaml"
 SETTINGS = PairSettings(crop_size=32, scale_range=(0.7, 1.0))
 
 

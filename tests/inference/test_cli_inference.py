@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import damage_checkpoint
-from stage_configs import configured_stage
+from helpers import TINY_NETS, configured_stage, save_stage
 
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
@@ -44,11 +44,7 @@ def test_descreen_batch_skips_bad_files_and_reports(tmp_path, screened, capsys):
 
 def test_descreen_with_a_checkpoint(tmp_path, screened):
     torch.manual_seed(0)
-    stage = configured_stage("coarse", net={"width": 8, "depth": 3})
-    checkpoint = {"state_dict": stage.state_dict()}
-    stage.on_save_checkpoint(checkpoint)
-    path = tmp_path / "coarse.ckpt"
-    torch.save(checkpoint, path)
+    path = save_stage(configured_stage("coarse", net=TINY_NETS["coarse"]), tmp_path / "coarse.ckpt")
     options = ["--checkpoint", str(path), "--tile", "64", "--overlap", "16", "--device", "cpu", "--precision", "fp32"]
     assert main(["descreen", str(screened), "-o", str(tmp_path / "out"), *options]) == 0
     written = read_image(tmp_path / "out" / "scan_descreened.png")

@@ -2,26 +2,12 @@ import numpy as np
 import pytest
 import torch
 from conftest import damage_checkpoint
-from stage_configs import configured_stage
+from helpers import TINY_NETS, configured_stage, save_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline
 from deep_halftoning.inference.tiling import blend_window, tile_starts, tiled_apply
 from deep_halftoning.models import CoarseNet
 from deep_halftoning.models.checkpoint import CheckpointError, read_checkpoint, save_networks
-
-LITE = {
-    "coarse": {"width": 8, "depth": 3},
-    "edge": {"width": 8, "layers": 2},
-    "details": {"width": 8, "blocks": 1},
-    "discriminator": {"width": 8, "layers": 2},
-}
-
-
-def _save(stage, path):
-    checkpoint = {"state_dict": stage.state_dict()}
-    stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, path)
-    return path
 
 
 @pytest.fixture
@@ -29,10 +15,13 @@ def details_checkpoint(tmp_path):
     torch.manual_seed(0)
     with pytest.warns(UserWarning, match="random weights"):
         stage = configured_stage(
-            "details", **LITE, use_objects=True, object={"num_classes": 5, "backbone": "resnet18", "head_width": 16}
+            "details",
+            **TINY_NETS,
+            use_objects=True,
+            object={"num_classes": 5, "backbone": "resnet18", "head_width": 16},
         )
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)  # a trained-like residual, not the identity
-    return _save(stage, tmp_path / "details.ckpt")
+    return save_stage(stage, tmp_path / "details.ckpt")
 
 
 def test_tiles_cover_and_blend():
@@ -63,7 +52,7 @@ def test_tiled_inference_matches_whole_image(details_checkpoint):
 
 def test_grey_input_and_coarse_only_checkpoints(tmp_path):
     torch.manual_seed(0)
-    path = _save(configured_stage("coarse", net={"width": 8, "depth": 3}), tmp_path / "coarse.ckpt")
+    path = save_stage(configured_stage("coarse", net=TINY_NETS["coarse"]), tmp_path / "coarse.ckpt")
     descreener = Descreener.from_checkpoint(path, device="cpu", tile=64, overlap=16)
     assert descreener.pipeline.details is None
     out = descreener(np.random.default_rng(0).random((70, 90), dtype=np.float32))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from stage_configs import configured_stage
+from helpers import TINY_NETS, configured_stage, save_stage
 
 from deep_halftoning.cli import SUMMARY_NAME, main
 from deep_halftoning.data.sources import embedded_records
@@ -182,15 +182,10 @@ def test_a_damaged_or_missing_shipped_checkpoint_is_refused(tmp_path):
 
 def test_packing_keeps_the_inference_networks_in_half_precision(tmp_path):
     torch.manual_seed(0)
-    small = {"width": 8, "depth": 3}
     with pytest.warns(UserWarning, match="random weights"):
-        stage = configured_stage(
-            "details", coarse=small, edge={"width": 8, "layers": 2}, details={"width": 8, "blocks": 1}
-        )
+        stage = configured_stage("details", **TINY_NETS)
     torch.nn.init.normal_(stage.pipeline.details.body[-2].weight, std=0.1)
-    checkpoint = {"state_dict": stage.state_dict(), "global_step": 7}
-    stage.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, tmp_path / "details.ckpt")
+    save_stage(stage, tmp_path / "details.ckpt", global_step=7)
     info = pack_checkpoint(tmp_path / "details.ckpt", tmp_path / "packed.ckpt")
     assert info["global_step"] == 7 and info["bytes"] < (tmp_path / "details.ckpt").stat().st_size
     packed = torch.load(tmp_path / "packed.ckpt", weights_only=True)

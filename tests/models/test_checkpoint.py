@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_NETS
 from PIL import Image
 
 from deep_halftoning.models import CoarseNet, DetailsNet, EdgeNet, ObjectNet
@@ -21,14 +22,14 @@ from deep_halftoning.models.checkpoint import (
 )
 from deep_halftoning.models.pipeline import DescreeningPipeline
 
-SMALL = {"coarse": {"width": 8, "depth": 3}, "edge": {"width": 8, "layers": 2}, "details": {"width": 8, "blocks": 1}}
+SMALL = {name: TINY_NETS[name] for name in ("coarse", "edge", "details")}
 
 
 def test_serving_imports_neither_lightning_nor_the_data_package():
     code = (
         "import sys, deep_halftoning.inference.descreener, deep_halftoning.inference.shipped\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('lightning', 'pytorch_lightning', 'torchmetrics')"
-        " or m.startswith(('deep_halftoning.data', 'deep_halftoning.stages', 'deep_halftoning.train'))]\n"
+        " or m.startswith(('deep_halftoning.data', 'deep_halftoning.stages', 'deep_halftoning.training'))]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

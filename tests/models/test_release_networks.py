@@ -79,11 +79,11 @@ def test_fft_l1_is_the_mean_absolute_difference_of_fourier_magnitudes():
 
 
 def test_stages_add_the_fft_term_with_its_weight():
-    from stage_configs import configured_stage
+    from helpers import TINY_NETS, configured_stage
 
     from deep_halftoning.models.losses import fft_l1
 
-    stage = configured_stage("coarse", net={"width": 8, "depth": 3}, loss_weights={"l1": 2.0, "fft": 3.0, "style": 0.0})
+    stage = configured_stage("coarse", net=TINY_NETS["coarse"], loss_weights={"l1": 2.0, "fft": 3.0, "style": 0.0})
     prediction, clean = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     terms = stage.losses(prediction, clean)
     expected = 2.0 * torch.nn.functional.l1_loss(prediction, clean) + 3.0 * fft_l1(prediction, clean)

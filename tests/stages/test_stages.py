@@ -1,43 +1,20 @@
 import warnings
-from pathlib import Path
 
 import lightning as L
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
+from helpers import TINY_DATA, TINY_NETS, RankReport, configured_stage, rank_reports
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
-from stage_configs import configured_stage
-from test_train_launch import RankReport, rank_reports  # the two-rank report of the launch tests
 
+from deep_halftoning.config import compose_config
 from deep_halftoning.models.checkpoint import CHECKPOINT_KEY, ArchitectureMismatch, load_network, network_spec
 from deep_halftoning.stages import CoarseStage
-from deep_halftoning.stages.panels import ImagePanels
-
-CONF = Path(__file__).resolve().parents[2] / "conf"
-LITE_COARSE = {"width": 8, "depth": 3}
-LITE_EDGE = {"width": 8, "layers": 2}
-LITE = {
-    "coarse": LITE_COARSE,
-    "edge": LITE_EDGE,
-    "details": {"width": 8, "blocks": 1},
-    "discriminator": {"width": 8, "layers": 2},
-}
+from deep_halftoning.training.panels import ImagePanels
 
 
 def datamodule(recipe: str = "default", *overrides: str):
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(
-            overrides=[
-                f"+data={recipe}",
-                "data.crop_size=32",
-                "data.samples_per_epoch=8",
-                "data.val_samples=4",
-                "data.batch_size=4",
-                "data.loader.num_workers=0",
-                *overrides,
-            ]
-        )
+    cfg = compose_config([f"+data={recipe}", *TINY_DATA, *overrides], config_name=None)
     return instantiate(cfg.data, _convert_="all")
 
 
@@ -64,8 +41,8 @@ def _quiet():
 @pytest.mark.parametrize(
     ("make", "metrics"),
     [
-        (lambda: configured_stage("coarse", net=LITE_COARSE), {"val/psnr", "val/ssim"}),
-        (lambda: configured_stage("edge", net=LITE_EDGE), {"val/f1", "val/ap"}),
+        (lambda: configured_stage("coarse", net=TINY_NETS["coarse"]), {"val/psnr", "val/ssim"}),
+        (lambda: configured_stage("edge", net=TINY_NETS["edge"]), {"val/f1", "val/ap"}),
     ],
 )
 def test_fast_dev_run(tmp_path, make, metrics):
@@ -90,7 +67,7 @@ def test_object_stage_on_labelled_data(tmp_path, ade_tree):
 
 @pytest.mark.parametrize("model", ["details", "joint"])
 def test_gan_stages_train_and_validate(tmp_path, model):
-    stage, panels = configured_stage(model, **LITE), ImagePanels()
+    stage, panels = configured_stage(model, **TINY_NETS), ImagePanels()
     t = trainer(tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1, callbacks=[panels])
     t.fit(stage, datamodule=datamodule())
     assert t.global_step == 6  # three optimiser steps per batch
@@ -132,7 +109,7 @@ def test_coarse_and_edge_really_learn():
     torch.manual_seed(0)
     batch = _fixed_batch()
     for stage in (
-        configured_stage("coarse", net=LITE_COARSE, features="off"),
+        configured_stage("coarse", net=TINY_NETS["coarse"], features="off"),
         configured_stage("edge", net={"width": 16, "layers": 3}),
     ):
         stage.optimizer_factory = lambda params: torch.optim.Adam(params, lr=3e-3)
@@ -146,7 +123,7 @@ def network(stage, name: str) -> torch.nn.Module:
 
 
 def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
-    stage = configured_stage("details", **LITE)
+    stage = configured_stage("details", **TINY_NETS)
     names = ("details", "d_image", "d_cond", "coarse", "edge")
     before = {n: {k: v.clone() for k, v in network(stage, n).state_dict().items()} for n in names}
     owners = {"details": None, "d_image": None, "d_cond": None}
@@ -186,7 +163,7 @@ def test_details_step_updates_each_network_in_its_own_phase(tmp_path):
 
 
 def test_fidelity_details_stage_trains_no_discriminator(tmp_path):
-    stage = configured_stage("details", **LITE, loss_weights={"adv": 0.0})
+    stage = configured_stage("details", **TINY_NETS, loss_weights={"adv": 0.0})
     before = {n: [p.clone() for p in network(stage, n).parameters()] for n in ("d_image", "d_cond", "details")}
     t = trainer(tmp_path, max_steps=2, limit_val_batches=0)
     t.fit(stage, datamodule=datamodule())
@@ -206,7 +183,7 @@ def test_details_net_starts_as_the_identity_on_the_coarse_image():
 
 
 def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
-    coarse = configured_stage("coarse", net=LITE_COARSE)
+    coarse = configured_stage("coarse", net=TINY_NETS["coarse"])
     checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="coarse", save_last=False)
     trainer(
         tmp_path,
@@ -217,33 +194,33 @@ def test_stage_checkpoints_chain_into_the_next_stage(tmp_path):
         callbacks=[checkpoint],
     ).fit(coarse, datamodule=datamodule())
     path = tmp_path / "coarse.ckpt"
-    details = configured_stage("details", **LITE, checkpoints={"coarse": str(path)})
+    details = configured_stage("details", **TINY_NETS, checkpoints={"coarse": str(path)})
     for name, tensor in coarse.coarse.state_dict().items():
         assert torch.equal(details.pipeline.coarse.state_dict()[name], tensor), name
     with pytest.raises(ArchitectureMismatch, match="width"):
-        configured_stage("details", **(LITE | {"coarse": {"width": 16, "depth": 3}}), checkpoints={"coarse": str(path)})
+        wider = TINY_NETS | {"coarse": {"width": 16, "depth": 3}}
+        configured_stage("details", **wider, checkpoints={"coarse": str(path)})
     with pytest.raises(ArchitectureMismatch, match="no 'edge' network"):
-        configured_stage("details", **LITE, checkpoints={"edge": str(path)})
+        configured_stage("details", **TINY_NETS, checkpoints={"edge": str(path)})
     with pytest.raises(FileNotFoundError, match="missing.ckpt"):
         load_network(tmp_path / "missing.ckpt", "coarse", coarse.coarse)
     reloaded = CoarseStage.load_from_checkpoint(path, weights_only=True, optimizer=torch.optim.Adam, scheduler=None)
-    assert reloaded.hparams.net == LITE_COARSE
+    assert reloaded.hparams.net == TINY_NETS["coarse"]
 
 
 def test_a_checkpoint_older_than_a_network_option_chains_with_its_default(tmp_path):
     """A CoarseNet saved before ``full_res`` existed has no such key: it is the default architecture."""
-    stage = configured_stage("coarse", net=LITE_COARSE)
+    stage = configured_stage("coarse", net=TINY_NETS["coarse"])
     path = tmp_path / "old.ckpt"
     spec = network_spec(stage.coarse, "coarse.")
     del spec["config"]["full_res"]
     state = {f"coarse.{k}": v for k, v in stage.coarse.state_dict().items()}
     torch.save({"state_dict": state, CHECKPOINT_KEY: {"networks": {"coarse": spec}}}, path)
-    details = configured_stage("details", **LITE, checkpoints={"coarse": str(path)})
+    details = configured_stage("details", **TINY_NETS, checkpoints={"coarse": str(path)})
     assert torch.equal(details.pipeline.coarse.head.weight, stage.coarse.head.weight)
     with pytest.raises(ArchitectureMismatch, match="full_res"):
-        configured_stage(
-            "details", **(LITE | {"coarse": LITE_COARSE | {"full_res": 4}}), checkpoints={"coarse": str(path)}
-        )
+        full_res = TINY_NETS | {"coarse": TINY_NETS["coarse"] | {"full_res": 4}}
+        configured_stage("details", **full_res, checkpoints={"coarse": str(path)})
 
 
 def test_panels_reach_wandb_as_8_bit_pixels(tmp_path, monkeypatch):
@@ -254,7 +231,7 @@ def test_panels_reach_wandb_as_8_bit_pixels(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     wandb_logger, logged = WandbLogger(save_dir=tmp_path, offline=True), []
     monkeypatch.setattr(wandb_logger, "log_image", lambda key, images, step=None: logged.append((key, images[0])))
-    stage, panels = configured_stage("coarse", net=LITE_COARSE), ImagePanels(samples=2)
+    stage, panels = configured_stage("coarse", net=TINY_NETS["coarse"]), ImagePanels(samples=2)
     t = trainer(tmp_path, max_epochs=2, limit_train_batches=1, limit_val_batches=1, callbacks=[panels])
     t._loggers = [CSVLogger(tmp_path), wandb_logger]  # noqa: SLF001 - no W&B run is started
     t.fit(stage, datamodule=datamodule())
@@ -267,7 +244,7 @@ def test_panels_reach_wandb_as_8_bit_pixels(tmp_path, monkeypatch):
 
 
 def test_bf16_and_channels_last_on_cpu(tmp_path):
-    stage = configured_stage("coarse", net=LITE_COARSE, channels_last=True)
+    stage = configured_stage("coarse", net=TINY_NETS["coarse"], channels_last=True)
     trainer(tmp_path, fast_dev_run=1, precision="bf16-mixed").fit(stage, datamodule=datamodule())
     assert stage.coarse.down[1][0].weight.is_contiguous(memory_format=torch.channels_last)
 
@@ -278,7 +255,7 @@ def test_details_gan_under_ddp_spawn(tmp_path):
 
     (SyncBatchNorm needs GPUs; there, pass ``sync_batchnorm=True`` to the trainer.)
     """
-    stage = configured_stage("details", **LITE)
+    stage = configured_stage("details", **TINY_NETS)
     t = trainer(
         tmp_path,
         devices=2,
@@ -298,7 +275,7 @@ def test_details_gan_under_ddp_spawn(tmp_path):
 def test_the_adversarial_part_is_configuration():
     # one hinge discriminator that sees the image with its edges: built from config alone
     stage = configured_stage(
-        "details", **LITE, adversarial={"loss": "hinge", "discriminators": {"d_edges": ["output", "edges"]}}
+        "details", **TINY_NETS, adversarial={"loss": "hinge", "discriminators": {"d_edges": ["output", "edges"]}}
     )
     assert list(stage.discriminators) == ["d_edges"]
     assert stage.discriminators["d_edges"].body[0].in_channels == 3 + 1
@@ -307,9 +284,10 @@ def test_the_adversarial_part_is_configuration():
     assert stage.d_loss(real, fake).item() == 0.0  # hinge: both beyond the margin of 1
     assert stage.g_loss(fake).item() == 2.0
     with pytest.raises(ValueError, match="adversarial.loss"):
-        configured_stage("details", **LITE, adversarial={"loss": "wasserstein", "discriminators": {"d": ["output"]}})
+        wasserstein = {"loss": "wasserstein", "discriminators": {"d": ["output"]}}
+        configured_stage("details", **TINY_NETS, adversarial=wasserstein)
     with pytest.raises(ValueError, match="must see 'output'"):
-        configured_stage("details", **LITE, adversarial={"loss": "lsgan", "discriminators": {"d": ["halftone"]}})
+        configured_stage("details", **TINY_NETS, adversarial={"loss": "lsgan", "discriminators": {"d": ["halftone"]}})
 
 
 def test_loss_weights_and_optimisers_have_one_home():
@@ -317,6 +295,6 @@ def test_loss_weights_and_optimisers_have_one_home():
     with pytest.raises(ValueError, match=r"loss_weights must give exactly l1, fft, style \(missing: none; unknown: l2"):
         configured_stage("coarse", loss_weights={"l2": 1.0})
     with pytest.raises(ValueError, match=r"aux_weights must give exactly coarse, edge, object \(missing: object;"):
-        configured_stage("details", **LITE, aux_weights={"coarse": 0.0, "edge": 0.0})
+        configured_stage("details", **TINY_NETS, aux_weights={"coarse": 0.0, "edge": 0.0})
     with pytest.raises(TypeError, match="optimizer"):
         CoarseStage(loss_weights={"l1": 1.0, "fft": 0.0, "style": 0.0}, scheduler=None)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .io import atomic_output, write_text
+from ..io import atomic_output, write_text
 
 POLICIES = ("better", "always", "never")
 RECORD = "published.json"

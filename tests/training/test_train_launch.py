@@ -6,9 +6,6 @@ the default suite.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,37 +14,26 @@ from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch.callbacks import Callback
-from tiny_recipes import TINY_DATA, TINY_NETWORKS
+from helpers import ROOT, TINY_DATA, TINY_NETWORKS, RankReport, rank_reports, train_process, training_env
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = [*TINY_DATA, "data.samples_per_epoch=16", *TINY_NETWORKS, "trainer=cpu", "logger=none"]
-#: lets training subprocesses load the test callbacks below (``test_train_launch.RankReport``, ``RecordSteps``)
-TESTS_PATH = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
 
 
-def train_command(*overrides: str) -> list[str]:
-    flags = [o for o in overrides if o.startswith("--")]  # Hydra's flags go before the overrides
-    return [sys.executable, "-m", "deep_halftoning.train", *flags, *TINY, *(o for o in overrides if o not in flags)]
-
-
-def run(command: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore", **kwargs.pop("env", {})}
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, **kwargs)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def run(*args: str, timeout: float = 300, returncode: int = 0) -> subprocess.CompletedProcess:
+    """Train with :data:`TINY` settings and ``args`` in a subprocess that ends with ``returncode``."""
+    result = train_process(*TINY, *args, env={"PYTHONWARNINGS": "ignore"}, timeout=timeout)
+    assert result.returncode == returncode, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
 
 @pytest.mark.slow
 def test_basic_multirun_sweep(tmp_path):
     run(
-        train_command(
-            "--multirun",
-            "experiment=coarse",
-            "debug=fdr",
-            f"paths.outputs_dir={tmp_path}",
-            "model.module.optimizer.lr=1e-4,3e-4",
-        )
+        "--multirun",
+        "experiment=coarse",
+        "debug=fdr",
+        f"paths.outputs_dir={tmp_path}",
+        "model.module.optimizer.lr=1e-4,3e-4",
     )
     jobs = sorted((tmp_path / "multirun").glob("*/*/.hydra/overrides.yaml"))
     assert len(jobs) == 2
@@ -57,17 +43,15 @@ def test_basic_multirun_sweep(tmp_path):
 @pytest.mark.slow
 def test_optuna_sweep_optimises_the_validation_metric(tmp_path):
     result = run(
-        train_command(
-            "--multirun",
-            "experiment=details",
-            "hparams_search=details_optuna",
-            "debug=fdr",
-            f"paths.outputs_dir={tmp_path}",
-            "hydra.sweeper.n_trials=2",
-            "hydra.sweeper.sampler.n_startup_trials=2",
-            "model.module.checkpoints.coarse=null",
-            "model.module.checkpoints.edge=null",
-        )
+        "--multirun",
+        "experiment=details",
+        "hparams_search=details_optuna",
+        "debug=fdr",
+        f"paths.outputs_dir={tmp_path}",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+        "model.module.checkpoints.coarse=null",
+        "model.module.checkpoints.edge=null",
     )
     best = next((tmp_path / "multirun").glob("*/optimization_results.yaml")).read_text()
     assert "best_value" in best and "model.module.optimizer.lr" in best, result.stdout[-2000:]
@@ -76,98 +60,32 @@ def test_optuna_sweep_optimises_the_validation_metric(tmp_path):
 @pytest.mark.slow
 def test_submitit_local_launcher(tmp_path):
     run(
-        train_command(
-            "--multirun",
-            "experiment=coarse",
-            "debug=fdr",
-            f"paths.outputs_dir={tmp_path}",
-            "hydra/launcher=submitit_local",
-            "hydra.launcher.timeout_min=10",
-        ),
+        "--multirun",
+        "experiment=coarse",
+        "debug=fdr",
+        f"paths.outputs_dir={tmp_path}",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=10",
         timeout=400,
     )
     assert list((tmp_path / "multirun").glob("*/0/.hydra/config.yaml"))
     assert (tmp_path / "coarse" / "last.ckpt").is_file()
 
 
-class RankReport(Callback):
-    """Each training process writes ``rank<global rank>.json`` into ``folder``: its rank and world size, steps,
-    a digest of its first training batch and digests of the LightningModule's parameters before and after.
-
-    Picklable (``ddp_spawn``) and importable by training subprocesses with ``PYTHONPATH=tests``, as
-    ``+callbacks.ranks._target_=test_train_launch.RankReport``. Read the reports with :func:`rank_reports`.
-    """
-
-    def __init__(self, folder: str) -> None:
-        self.folder = str(folder)
-        self.report: dict = {}
-
-    @staticmethod
-    def digest(tensors) -> str:
-        sha = hashlib.sha1()
-        for tensor in tensors:
-            sha.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-        return sha.hexdigest()
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.report = {
-            "rank": trainer.global_rank,
-            "world_size": trainer.world_size,
-            "strategy": type(trainer.strategy).__name__,
-            "initial": self.digest(pl_module.parameters()),
-        }
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        self.report.setdefault("first_batch", self.digest([batch["clean"], batch["halftone"]]))
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        names = [name for name, _ in pl_module.named_parameters()]
-        self.report |= {
-            "global_step": trainer.global_step,
-            "parameters": self.digest(pl_module.parameters()),
-            "per_parameter": dict(zip(names, (self.digest([p]) for p in pl_module.parameters()), strict=True)),
-        }
-        path = Path(self.folder) / f"rank{trainer.global_rank}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.report))
-
-
-def rank_reports(folder: Path, world_size: int = 2) -> list[dict]:
-    """The reports of a :class:`RankReport` run, checked: ``world_size`` distinct ranks that ran the same steps on
-    different data and ended with identical, trained parameters (what data-parallel training must give)."""
-    reports = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("rank*.json"))]
-    assert sorted(r["rank"] for r in reports) == list(range(world_size)), reports
-    assert all(r["world_size"] == world_size for r in reports), reports
-    assert len({r["global_step"] for r in reports}) == 1 and reports[0]["global_step"] > 0, reports
-    assert len({r["first_batch"] for r in reports}) == world_size, "the ranks trained on the same batch"
-    assert len({r["initial"] for r in reports}) == 1, "the ranks started from different weights"
-    differing = sorted(
-        name
-        for name, value in reports[0]["per_parameter"].items()
-        if any(r["per_parameter"][name] != value for r in reports)
-    )
-    assert not differing, f"parameters differ between ranks: {differing}"
-    assert reports[0]["parameters"] != reports[0]["initial"], "training changed no parameter"
-    return reports
-
-
 def test_ddp_spawn_recipe_trains_the_details_gan(tmp_path):
     """``trainer=ddp_spawn`` from the command line: two ranks train (on different batches) and end identical."""
     result = run(
-        train_command(
-            "experiment=details",
-            "trainer=ddp_spawn",
-            "trainer.accelerator=cpu",
-            "trainer.max_steps=3",
-            "trainer.limit_val_batches=1",
-            "data.batch_size=8",
-            f"paths.outputs_dir={tmp_path}",
-            "model.module.checkpoints.coarse=null",
-            "model.module.checkpoints.edge=null",
-            f"+callbacks.ranks._target_={__name__}.RankReport",
-            f"+callbacks.ranks.folder={tmp_path / 'ranks'}",
-        ),
-        env={"PYTHONPATH": TESTS_PATH},
+        "experiment=details",
+        "trainer=ddp_spawn",
+        "trainer.accelerator=cpu",
+        "trainer.max_steps=3",
+        "trainer.limit_val_batches=1",
+        "data.batch_size=8",
+        f"paths.outputs_dir={tmp_path}",
+        "model.module.checkpoints.coarse=null",
+        "model.module.checkpoints.edge=null",
+        "+callbacks.ranks._target_=helpers.RankReport",
+        f"+callbacks.ranks.folder={tmp_path / 'ranks'}",
     )
     assert "Finished the details stage" in result.stdout
     reports = rank_reports(tmp_path / "ranks", world_size=2)
@@ -192,7 +110,7 @@ def test_two_nodes_with_torchrun_on_loopback(tmp_path):
     common = ["--nnodes=2", "--nproc_per_node=1", "--master_addr=127.0.0.1", f"--master_port={port}"]
     training = [
         "-m",
-        "deep_halftoning.train",
+        "deep_halftoning.training.train",
         *TINY,
         "experiment=coarse",
         "trainer=multinode",
@@ -203,11 +121,10 @@ def test_two_nodes_with_torchrun_on_loopback(tmp_path):
         "trainer.limit_val_batches=1",
         f"paths.outputs_dir={tmp_path}",
         f"hydra.run.dir={tmp_path / 'run'}",
-        f"+callbacks.ranks._target_={__name__}.RankReport",
+        "+callbacks.ranks._target_=helpers.RankReport",
         f"+callbacks.ranks.folder={tmp_path / 'ranks'}",
     ]
-    env = {**os.environ, "NUM_NODES": "2", "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore"}
-    env["PYTHONPATH"] = TESTS_PATH
+    env = training_env({"NUM_NODES": "2", "PYTHONWARNINGS": "ignore"})
     nodes = [
         subprocess.Popen(
             [sys.executable, "-m", "torch.distributed.run", *common, f"--node_rank={rank}", *training],
@@ -233,22 +150,6 @@ def _final_step(path: Path) -> int:
     return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
 
 
-class RecordSteps(Callback):
-    """Loaded by the training subprocesses below (``PYTHONPATH=tests``): appends ``step epoch lr batch-hash`` for
-    every training batch the process runs to ``path``; with ``kill_at``, SIGKILLs the process as that step begins."""
-
-    def __init__(self, path: str, kill_at: int | None = None) -> None:
-        self.path, self.kill_at = Path(path), kill_at
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if trainer.global_step == self.kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        digest = hashlib.sha1(batch["clean"].cpu().numpy().tobytes() + batch["halftone"].cpu().numpy().tobytes())
-        lr = trainer.optimizers[0].param_groups[0]["lr"]
-        with self.path.open("a") as log:
-            log.write(f"{trainer.global_step} {trainer.current_epoch} {lr:.6g} {digest.hexdigest()[:12]}\n")
-
-
 #: 6 epochs of 4 batches; deterministic kernels, a learning rate halved every epoch (so the schedule shows)
 RESUMABLE = [
     "experiment=coarse",
@@ -263,17 +164,16 @@ STEPS_PER_EPOCH = 4  # TINY: 16 samples per epoch, batches of 4
 
 def recorded_run(outputs: Path, log: Path, *overrides: str, kill_at: int | None = None) -> list[list[str]]:
     """Train RESUMABLE into ``outputs``; the lines RecordSteps wrote (killed at ``kill_at`` if given)."""
-    record = [f"+callbacks.record._target_={__name__}.RecordSteps", f"+callbacks.record.path={log}"]
+    record = ["+callbacks.record._target_=helpers.RecordSteps", f"+callbacks.record.path={log}"]
     if kill_at is not None:
         record.append(f"+callbacks.record.kill_at={kill_at}")
-    command = train_command(*RESUMABLE, f"paths.outputs_dir={outputs}", *record, *overrides)
-    env = {"PYTHONPATH": TESTS_PATH}
-    if kill_at is None:
-        run(command, env=env)
-    else:
-        env = {**os.environ, "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore", **env}
-        killed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-        assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:] + killed.stderr[-3000:]
+    run(
+        *RESUMABLE,
+        f"paths.outputs_dir={outputs}",
+        *record,
+        *overrides,
+        returncode=0 if kill_at is None else -signal.SIGKILL,
+    )
     return [line.split() for line in log.read_text().splitlines()]
 
 

@@ -1,4 +1,5 @@
-"""Train a stage: ``deep-halftoning train experiment=coarse [overrides...]`` (or ``python -m deep_halftoning.train``).
+"""Train a stage: ``deep-halftoning train experiment=coarse [overrides...]``
+(or ``python -m deep_halftoning.training.train``).
 
 Composes ``conf/train.yaml`` with Hydra, builds the data module, the stage, the
 loggers and callbacks, trains, publishes the stage's best and last checkpoints
@@ -19,14 +20,14 @@ import lightning as L
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
-from .io import atomic_output
+from ..config import CONF_DIR, CONFIG_NAME
+from ..io import atomic_output
+from .callbacks import FinalCheckpoint, RandomState
 from .publish import decide, publish, read_record, validation_fingerprint
 from .stage_graph import upstream_checkpoints
-from .train_command import CONF_DIR, CONFIG_NAME
 from .train_command import run as run_command
 
 #: The stages whose checkpoints descreen on their own (CoarseNet, or the whole pipeline).
@@ -85,65 +86,6 @@ def resolve_ckpt_path(cfg: DictConfig) -> str | None:
 
 def _loggers(cfg: DictConfig) -> list:
     return [instantiate(conf) for conf in (cfg.get("logger") or {}).values() if conf is not None]
-
-
-class RandomState(Callback):
-    """Checkpoints carry the global random generators, so a resumed run draws what the uninterrupted one would.
-
-    Training pairs take their seeds from torch's global generator (the shuffling sampler, each DataLoader
-    iterator's base seed, :meth:`PairDataset.rng`; numpy and Python randomness here is explicitly seeded).
-    Lightning restores weights, optimisers and loops but not that generator, so without this a resumed run
-    replays the data of the first epochs.
-
-    The state is restored when the checkpoint loads and again when the next epoch starts (if no batch ran
-    in between): resuming from an end-of-epoch checkpoint, Lightning first builds a train iterator it throws
-    away (one draw) and creates the epoch's iterator after ``on_train_epoch_start``. Exact (bit-identical
-    weights with ``trainer.deterministic``) from checkpoints at epoch ends, the default; from a checkpoint in
-    the middle of an epoch the rest of that epoch gets a fresh order, since a plain DataLoader cannot be
-    fast-forwarded. Persistent workers keep generators of their own, which are not restored.
-    """
-
-    def __init__(self) -> None:
-        self.pending: dict | None = None
-
-    def state_dict(self) -> dict:  # tensors only: checkpoints load with weights_only=True
-        state = {"torch": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            state["cuda"] = torch.cuda.get_rng_state_all()
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.pending = state_dict
-        self.restore(state_dict)
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.pending is not None:  # resumed at an epoch end: this epoch's iterator is made after this hook
-            self.restore(self.pending)
-        self.pending = None
-
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
-        self.pending = None
-
-    @staticmethod
-    def restore(state: dict) -> None:
-        torch.set_rng_state(state["torch"])
-        cuda = state.get("cuda")
-        if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(cuda)
-
-
-class FinalCheckpoint(Callback):
-    """The final weights with the full training state (optimisers, loops), so a later run can resume from them.
-
-    Saved when training ends, even under ``fast_dev_run``, by the training processes themselves: after
-    ``ddp_spawn`` the launching process gets the weights back but not the state (its ``global_step`` reads 0).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        trainer.save_checkpoint(self.path, weights_only=False)
 
 
 def _callbacks(cfg: DictConfig, have_logger: bool) -> list:
@@ -350,7 +292,7 @@ def _drop_unfinished_run(cfg: DictConfig) -> None:
             break
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=CONFIG_NAME)
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=CONFIG_NAME)
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point (also used by ``--multirun`` sweeps)."""
     _log_to_run()

@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
+from helpers import make_cfg, run_stage
 from hydra.errors import ConfigCompositionException
-from omegaconf import open_dict
 from PIL import Image
-from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
-from deep_halftoning import train as train_module
+from deep_halftoning.config import CONF_DIR, compose_config
 from deep_halftoning.models.checkpoint import load_networks
-from deep_halftoning.train import CONF_DIR, MissingCheckpoint, TrainingSetupError, train
+from deep_halftoning.training import train as train_module
+from deep_halftoning.training.train import MissingCheckpoint, TrainingSetupError
 
-EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
-SMALL_DATA, SMALL_NETS = TINY_DATA, TINY_NETWORKS
-
-
-def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=[f"paths.outputs_dir={tmp_path / 'outputs'}", *overrides])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "outputs" / cfg.model.stage / "runs" / run)
-    return cfg
-
-
-def run_stage(tmp_path: Path, experiment: str, *overrides: str, run: str = "run"):
-    cfg = make_cfg(tmp_path, f"experiment={experiment}", "trainer=cpu", *SMALL_DATA, *SMALL_NETS, *overrides, run=run)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return cfg, train(cfg)
+EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -63,11 +45,8 @@ def test_trainer_logger_and_debug_options_compose(tmp_path):
         "networks=paper",
     ):
         make_cfg(tmp_path, "experiment=details", override)
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose(
-            "train", overrides=["experiment=details", "hparams_search=details_optuna"], return_hydra_config=True
-        )
-        assert "optuna" in cfg.hydra.sweeper._target_.lower()
+    cfg = compose_config(["experiment=details", "hparams_search=details_optuna"], hydra_config=True)
+    assert "optuna" in cfg.hydra.sweeper._target_.lower()
 
 
 def test_unknown_keys_and_bad_values_fail_naming_them(tmp_path):
@@ -141,7 +120,7 @@ def test_object_stage_recipe(tmp_path, ade_tree):
 def wandb_records(path: Path):
     """The records of an offline run's ``.wandb`` file.
 
-    wandb 0.31 has no Python reader any more (wandb-core writes the file), so this reads its
+    wandb 0.31 has no Python reader (wandb-core writes the file), so this reads its
     LevelDB-log framing: a 7-byte ``:W&B`` header, then 32 KiB blocks of chunks, each with a 7-byte
     header (crc32, little-endian length, type 1 full / 2 first / 3 middle / 4 last) around a
     serialised ``wandb_internal_pb2.Record``.

@@ -1,4 +1,5 @@
-"""``deep-halftoning train`` (and ``python -m deep_halftoning.train``): the overrides checked before training.
+"""``deep-halftoning train`` (and ``python -m deep_halftoning.training.train``): the overrides checked before
+training.
 
 The config is composed once with the user's overrides, as Hydra will compose it, before PyTorch and
 Lightning load and before a run folder exists: a misspelt key or an unknown option is one line naming
@@ -10,11 +11,9 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
-#: The repository's conf/, shipped inside the package.
-CONF_DIR = str(Path(__file__).parent / "conf")
-CONFIG_NAME = "train"
+from ..config import CONF_DIR, compose_config
+
 EXIT_USAGE = 2
 #: Hydra flags after which the overrides are Hydra's business (sweeps, other configs, help and dumps).
 UNCHECKED_FLAGS = ("-m", "--multirun", "-cp", "--config-path", "-cn", "--config-name", "-cd", "--config-dir")
@@ -44,32 +43,28 @@ def _closest(word: str, choices: Sequence[str]) -> str:
 
 
 def _groups() -> list[str]:
-    return sorted(p.name for p in Path(CONF_DIR).iterdir() if p.is_dir())
+    return sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
 
 
 def _settings(overrides: Sequence[str]) -> list[str]:
     """The config's keys (with ``hydra.``) as composed with the overrides that do compose, and its groups."""
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        for attempt in (overrides, []):
-            try:
-                cfg = compose(CONFIG_NAME, overrides=list(attempt), return_hydra_config=True)
-                break
-            except Exception:  # noqa: BLE001 - another bad override: fall back to the plain config
-                continue
+    for attempt in (overrides, []):
+        try:
+            cfg = compose_config(attempt, hydra_config=True)
+            break
+        except Exception:  # noqa: BLE001 - another bad override: fall back to the plain config
+            continue
     return [*_keys(OmegaConf.to_container(cfg, resolve=False)), *_groups()]
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
     """Compose the training config with ``overrides``; raise :class:`TrainUsageError` naming what is wrong."""
-    from hydra import compose, initialize_config_dir
     from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 
     try:
-        with initialize_config_dir(CONF_DIR, version_base="1.3"):
-            compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
+        compose_config(overrides, hydra_config=True)
     except MissingConfigException as err:  # an unknown option of a group: experiment=corase
         group, _, option = (err.missing_cfg_file or "").rpartition("/")
         options = err.options or []

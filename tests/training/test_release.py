@@ -10,30 +10,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import ROOT, TINY_DATA, TINY_NETWORKS, make_cfg, run_stage, save_stage
 from hydra.utils import instantiate
-from test_train import SMALL_DATA, SMALL_NETS, make_cfg, run_stage
 
 from deep_halftoning.models.checkpoint import network_state, read_checkpoint
-from deep_halftoning.stage_graph import recipe_graph, training_order
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_the_release_graph_is_read_from_the_stage_configs():
-    graph = recipe_graph("release")
-    assert graph["details"] == {"coarse", "edge"}
-    assert graph["joint"] == graph["joint_perceptual"] == {"coarse", "edge", "details"}
-    assert graph["coarse"] == graph["edge"] == graph["reference"] == set()
-    order = training_order(graph)
-    assert sorted(order) == sorted(graph)
-    for stage, needs in graph.items():
-        assert all(order.index(need) < order.index(stage) for need in needs), stage
+from deep_halftoning.training.stage_graph import recipe_graph, training_order
 
 
 def test_the_perceptual_recipe_trains_its_discriminators(tmp_path, photo_folder):
     """``release/joint_perceptual`` is the fidelity recipe plus the adversarial term: with ``adv: 0`` the
     next ``make reproduce`` would ship a second fidelity model under the perceptual name."""
-    overrides = ["trainer=cpu", *SMALL_DATA, *SMALL_NETS, f"data.train_source.sources.1.path={photo_folder}"]
+    overrides = ["trainer=cpu", *TINY_DATA, *TINY_NETWORKS, f"data.train_source.sources.1.path={photo_folder}"]
     cfg = make_cfg(tmp_path, "experiment=release/joint_perceptual", *overrides)
     assert cfg.model.module.loss_weights.adv > 0
     assert make_cfg(tmp_path, "experiment=release/joint").model.module.loss_weights.adv == 0  # the fidelity one
@@ -41,9 +28,7 @@ def test_the_perceptual_recipe_trains_its_discriminators(tmp_path, photo_folder)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # random upstream weights, on purpose
         start = instantiate(cfg.model.module, _convert_="all")
-    checkpoint = {"state_dict": start.state_dict()}
-    start.on_save_checkpoint(checkpoint)
-    torch.save(checkpoint, tmp_path / "start.ckpt")
+    save_stage(start, tmp_path / "start.ckpt")
     upstream = [f"model.module.checkpoints.{name}={tmp_path / 'start.ckpt'}" for name in ("coarse", "edge", "details")]
     cfg, _ = run_stage(tmp_path, "release/joint_perceptual", "debug=fdr", *overrides[1:], *upstream)  # one batch
     before, after = read_checkpoint(tmp_path / "start.ckpt"), read_checkpoint(Path(cfg.paths.stage_dir) / "last.ckpt")

@@ -1,19 +1,15 @@
-"""Training never replaces a better published checkpoint silently (issue 17)."""
+"""Training never replaces a better published checkpoint silently."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from test_train import run_stage
+from helpers import run_stage, train_process
 
-from deep_halftoning.publish import decide, validation_fingerprint
-
-ROOT = Path(__file__).resolve().parents[1]
+from deep_halftoning.training.publish import decide, validation_fingerprint
 
 
 def test_decide_compares_scores_only_on_the_same_validation_data():
@@ -62,11 +58,6 @@ def test_a_worse_run_keeps_the_published_checkpoint_and_says_so(tmp_path, capsys
     assert json.loads((stage_dir / "published.json").read_text())["run"].endswith("forced")
 
 
-def _train(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "deep_halftoning.train", "experiment=coarse", "logger=none", *overrides]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=None, check=False)
-
-
 def test_training_data_problems_are_one_line_naming_the_key(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -80,7 +71,7 @@ def test_training_data_problems_are_one_line_naming_the_key(tmp_path):
         ),
     }
     for overrides, expected in cases.items():
-        done = _train(*overrides, f"paths.outputs_dir={tmp_path / 'out'}", cwd=ROOT)
+        done = train_process("experiment=coarse", "logger=none", *overrides, f"paths.outputs_dir={tmp_path / 'out'}")
         assert done.returncode == 2, done.stderr[-2000:]
         errors = [line for line in done.stderr.splitlines() if line.startswith("deep-halftoning train: error:")]
         assert len(errors) == 1 and expected in errors[0], done.stderr[-2000:]
@@ -88,7 +79,9 @@ def test_training_data_problems_are_one_line_naming_the_key(tmp_path):
 
 
 def test_the_same_folder_for_training_and_validation_is_warned_about(tmp_path, photo_folder):
-    done = _train(
+    done = train_process(
+        "experiment=coarse",
+        "logger=none",
         "data=folder",
         f"data.train_source.path={photo_folder}",
         f"data.val_source.path={photo_folder}",
@@ -96,7 +89,6 @@ def test_the_same_folder_for_training_and_validation_is_warned_about(tmp_path, p
         "data.loader.num_workers=0",
         "data.crop_size=32",
         f"paths.outputs_dir={tmp_path / 'out'}",
-        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "are the same folder" in done.stderr and "measured on training photos" in done.stderr

@@ -1,23 +1,18 @@
 """``deep-halftoning train`` follows the tool's conventions: one-line errors naming the key and a close match,
-a short ``--help``, no empty run folders, a real ``train.log``, one set of defaults (issue 27)."""
+a short ``--help``, no empty run folders, a real ``train.log``."""
 
 from __future__ import annotations
 
 import inspect
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import TINY_DATA, TINY_NETWORKS, make_cfg, train_process
 from omegaconf import OmegaConf
-from test_train import make_cfg
-from tiny_recipes import TINY_DATA, TINY_NETWORKS
 
 from deep_halftoning.cli import main
 from deep_halftoning.data import HalftoneDataModule
 
-ROOT = Path(__file__).resolve().parents[1]
+QUIET = {"PYTHONWARNINGS": "ignore"}
 
 
 @pytest.mark.parametrize(
@@ -46,14 +41,8 @@ def test_other_bad_overrides_are_one_line_too(tmp_path, monkeypatch, capsys):
         assert message in err and "\n" not in err, err
 
 
-def _train(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore", "WANDB_MODE": "offline"}
-    command = [sys.executable, "-m", "deep_halftoning.cli", "train", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
 def test_help_lists_the_groups_and_points_to_the_full_dump(tmp_path):
-    result = _train(tmp_path, "--help")
+    result = train_process("--help", cwd=tmp_path, cli=True, env=QUIET)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) < 40, result.stdout
@@ -63,11 +52,11 @@ def test_help_lists_the_groups_and_points_to_the_full_dump(tmp_path):
 
 
 def test_a_failed_run_leaves_no_folder_and_a_finished_one_a_real_log(tmp_path):
-    failed = _train(tmp_path, "data=folder", "logger=none")
+    failed = train_process("data=folder", "logger=none", cwd=tmp_path, cli=True, env=QUIET)
     assert failed.returncode == 2 and "data.train_source.path" in failed.stderr, failed.stderr
     assert not (tmp_path / "outputs").exists()
     tiny = [*TINY_DATA, *TINY_NETWORKS, "logger=none", "debug=fdr"]
-    finished = _train(tmp_path, *tiny)
+    finished = train_process(*tiny, cwd=tmp_path, cli=True, env=QUIET)
     assert finished.returncode == 0, finished.stderr[-2000:]
     (log,) = (tmp_path / "outputs" / "coarse" / "runs").glob("*/train.log")
     text = log.read_text()
