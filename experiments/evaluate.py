@@ -43,7 +43,7 @@ from deep_halftoning.inference import BASELINES
 from deep_halftoning.inference.options import BACKENDS, PRECISIONS
 
 
-def parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -80,7 +80,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         images = evaluation_images(args.images)
         routes = dict(map(parse_route, args.routed))
