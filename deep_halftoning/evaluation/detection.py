@@ -30,6 +30,7 @@ from ..halftone.scan import ScanSettings, simulate_scan
 from ..inference import ScreenAnalysis, analyse
 from ..io import read_image
 from .renderers.diamond import diamond_screen
+from .tables import header
 
 #: A screen detector: :func:`~deep_halftoning.inference.analyse` or one of its earlier versions.
 Analyser = Callable[..., ScreenAnalysis]
@@ -294,7 +295,7 @@ KINDS = ("am", "dispersed", "continuous")
 
 
 def _confusion_table(confusion: Counter) -> list[str]:
-    lines = ["| true \\ predicted | " + " | ".join(KINDS) + " |", "|---|" + "---:|" * len(KINDS)]
+    lines = header("true \\ predicted", KINDS)
     for true in KINDS:
         if any(confusion[true, p] for p in KINDS):
             lines.append(f"| {true} | " + " | ".join(str(confusion[true, p]) for p in KINDS) + " |")
