@@ -103,22 +103,23 @@ def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str,
 
 def crop_fidelity(checkpoint: Path, tiling: dict, crops: int) -> dict[str, dict[str, float]]:
     """Per shipped row: mean and worst PSNR difference to PyTorch float32 on held-out crops, per halftone row."""
-    from evaluate import HALFTONES, read_photo
-
     from deep_halftoning.data.sources import holdout_records
+    from deep_halftoning.evaluation.photos import read_photo
+    from deep_halftoning.evaluation.rows import ROWS
     from deep_halftoning.inference import Descreener
+    from deep_halftoning.models.metrics import psnr
 
     # crops with sides that are multiples of 32, as the tiles of a page are (smaller ones run in torch)
     photos = [read_photo(r.image, 768) for r in holdout_records()[-crops:]]
     crops_ = [p[: min(384, p.shape[0] // 32 * 32), : min(512, p.shape[1] // 32 * 32)] for p in photos]
-    rows = {"floyd-steinberg": HALFTONES["floyd-steinberg"], "am-cmyk+scan": HALFTONES["am-cmyk+scan"]}
+    rows = {row: ROWS[row].make for row in ("floyd-steinberg", "am-cmyk+scan")}
     pairs = [(row, crop, make(crop, seed)) for seed, crop in enumerate(crops_) for row, make in rows.items()]
 
     def psnrs(backend: str, precision: str) -> np.ndarray:
         descreener = Descreener.from_checkpoint(
             checkpoint, device="cpu", backend=backend, precision=precision, **tiling
         )
-        return np.array([10 * np.log10(1 / np.mean((descreener(scan) - clean) ** 2)) for _, clean, scan in pairs])
+        return np.array([psnr(descreener(scan), clean) for _, clean, scan in pairs])
 
     reference = psnrs("torch", "fp32")
     names = np.array([row for row, _, _ in pairs])

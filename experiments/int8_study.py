@@ -57,13 +57,15 @@ def seconds_per_tile(run, tile: np.ndarray, repeats: int = 4) -> float:
 def main() -> None:
     import nncf
     import openvino as ov
-    from evaluate import HALFTONES, read_photo
 
     from deep_halftoning.data.sources import holdout_records
+    from deep_halftoning.evaluation.photos import read_photo
+    from deep_halftoning.evaluation.rows import ROWS
     from deep_halftoning.inference import load_pipeline, shipped_checkpoint
     from deep_halftoning.inference.export import cached_openvino_model
     from deep_halftoning.inference.runtime import TorchRuntime
     from deep_halftoning.io import write_text
+    from deep_halftoning.models.metrics import psnr
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=16, help="held-out photos (crops of 384 x 512)")
@@ -95,13 +97,13 @@ def main() -> None:
     photos = [read_photo(r.image, 768) for r in holdout_records()[: args.photos]]
     crops = [p[: min(384, p.shape[0] // 32 * 32), : min(512, p.shape[1] // 32 * 32)] for p in photos]
     differences = {}
-    for row, make in HALFTONES.items():
+    for row, spec in ROWS.items():
         values = []
         for seed, clean in enumerate(crops):
-            scan = np.ascontiguousarray(make(clean, seed).transpose(2, 0, 1)[None], dtype=np.float32)
-            target = clean.transpose(2, 0, 1)[None]
-            psnr = [10 * np.log10(1 / np.mean((net([scan])[0] - target) ** 2)) for net in (bf16, int8)]
-            values.append(psnr[1] - psnr[0])
+            scan = np.ascontiguousarray(spec.make(clean, seed).transpose(2, 0, 1)[None], dtype=np.float32)
+            target = torch.from_numpy(np.ascontiguousarray(clean.transpose(2, 0, 1)[None]))
+            scores = [psnr(torch.as_tensor(net([scan])[0]), target) for net in (bf16, int8)]
+            values.append(scores[1] - scores[0])
         differences[row] = np.array(values)
         print(f"{row}: int8 - bf16 {differences[row].mean():+.3f} dB (worst {differences[row].min():+.3f})")
 

@@ -26,21 +26,15 @@ import torch
 from omegaconf import OmegaConf
 
 from deep_halftoning.data.sources import build_records, folder_records, holdout_records
-from deep_halftoning.inference import BASELINES, descreen_baseline, pack_checkpoint
+from deep_halftoning.evaluation.harness import evaluate
+from deep_halftoning.evaluation.methods import baseline_methods, model_column, model_methods, shipped_models
+from deep_halftoning.evaluation.results import results_json
+from deep_halftoning.evaluation.rows import ROWS
+from deep_halftoning.evaluation.tables import results_table
+from deep_halftoning.inference import BASELINES, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import write_text
 from deep_halftoning.training.stage_graph import ancestors, recipe_graph
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import (  # noqa: E402
-    HALFTONES,
-    evaluate,
-    model_column,
-    model_methods,
-    results_json,
-    results_table,
-    shipped_models,
-)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: variant -> the release stage whose last checkpoint ships
@@ -134,9 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         manifest["reference"] = {"steps": stage_steps(args.stages / REFERENCE), "config": "configs/reference.yaml"}
         shutil.copyfile(args.stages / REFERENCE / "config.yaml", out / "configs" / "reference.yaml")
     methods = model_methods(models, None, 256)
-    for name in BASELINES:
-        methods[name] = lambda image, analysis, n=name: descreen_baseline(image, n, analysis)
-    halftones = list(HALFTONES)
+    methods |= baseline_methods(BASELINES)
+    halftones = list(ROWS)
     figure = args.results / "descreening.png"
     scores = evaluate(images, methods, halftones, args.stages / "evaluation", args.max_side, figure)
     for variant, entry in manifest["variants"].items():

@@ -6,16 +6,11 @@ from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from ..models import NETWORKS, build_features
 from ..models.losses import fft_l1, style_loss
+from ..models.metrics import image_metrics
 from .common import Stage, exact_keys
-
-
-def image_metrics() -> tuple[PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure]:
-    """PSNR (per-image, then averaged) and SSIM on images in [0, 1]."""
-    return PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)), StructuralSimilarityIndexMeasure(data_range=1.0)
 
 
 class CoarseStage(Stage):

@@ -12,8 +12,8 @@ from torch import nn
 from ..models import PatchDiscriminator, build_features
 from ..models.checkpoint import load_network
 from ..models.losses import GAN_LOSSES, balanced_bce, fft_l1, style_loss
+from ..models.metrics import image_metrics
 from ..models.pipeline import DescreeningPipeline
-from .coarse import image_metrics
 from .common import Stage, colour_segmentation, exact_keys, freeze, make_scheduler
 
 #: The networks DetailsNet builds on, trained by earlier stages.

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
-import torch
-from torchmetrics.functional.image import peak_signal_noise_ratio
 
 from deep_halftoning.halftone import halftone
 from deep_halftoning.halftone.scan import simulate_scan
 from deep_halftoning.inference import BASELINES, analyse, descreen_baseline
+from deep_halftoning.models.metrics import psnr
 
 
 def _flat_cmyk(size: int = 512) -> np.ndarray:
@@ -61,11 +60,6 @@ def test_tells_dispersed_from_continuous(rng):
         analyse(np.zeros((16, 16), np.float32))
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    t = [torch.from_numpy(x).permute(2, 0, 1)[None] for x in (a, b)]
-    return float(peak_signal_noise_ratio(t[0], t[1], data_range=1.0))
-
-
 @pytest.mark.parametrize("method", ["floyd-steinberg", "am-cmyk"])
 def test_baselines_recover_much_of_the_image(method, rng):
     import cv2
@@ -76,9 +70,9 @@ def test_baselines_recover_much_of_the_image(method, rng):
     screened = halftone(clean, method, lpi=100, dpi=600).image if method == "am-cmyk" else halftone(clean, method).image
     if method == "am-cmyk":
         screened = simulate_scan(screened, seed=1)
-    before = _psnr(screened, clean)
+    before = psnr(screened, clean)
     for baseline in BASELINES:
-        after = _psnr(descreen_baseline(screened, baseline), clean)
+        after = psnr(descreen_baseline(screened, baseline), clean)
         if baseline != "median" or method == "am-cmyk":  # a median keeps binary dots binary
             assert after > before + 8, (baseline, before, after)
     with pytest.raises(ValueError, match="unknown baseline"):

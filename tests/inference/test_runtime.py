@@ -20,6 +20,7 @@ from deep_halftoning.inference.export import (
 )
 from deep_halftoning.inference.runtime import BackendError, OpenVINORuntime, TorchRuntime, make_runtime
 from deep_halftoning.models.coarse import CoarseNet
+from deep_halftoning.models.metrics import psnr
 from deep_halftoning.models.pipeline import DescreeningPipeline
 
 CPU = torch.device("cpu")
@@ -45,10 +46,6 @@ def pipeline() -> DescreeningPipeline:
 @pytest.fixture
 def halftone_image() -> np.ndarray:
     return (np.random.default_rng(3).random((96, 160, 3)) > 0.5).astype(np.float32)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
 
 
 def test_openvino_fp32_equals_torch_and_bf16_keeps_8_bit_accuracy(pipeline, halftone_image):

@@ -27,13 +27,10 @@ from deep_halftoning.inference import (
 )
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
 from deep_halftoning.io import read_image, write_image
+from deep_halftoning.models.metrics import psnr
 
 #: The rows of the evaluation behind the manifest's metrics (experiments/evaluate.py).
 HALFTONES = ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan")
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / np.mean((np.clip(a, 0, 1) - b) ** 2)))
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +96,8 @@ def test_shipped_descreener_beats_the_best_classical_filter(crops, descreened, v
     for i, crop in enumerate(crops):
         screened, model = descreened[(variant, family, i)]
         assert model.shape == crop.shape
-        best = max(_psnr(descreen_baseline(screened, name), crop) for name in BASELINES)
-        gains.append(_psnr(model, crop) - best)
+        best = max(psnr(np.clip(descreen_baseline(screened, name), 0, 1), crop) for name in BASELINES)
+        gains.append(psnr(np.clip(model, 0, 1), crop) - best)
     mean, least = MARGINS[family]
     assert np.mean(gains) > mean and min(gains) > least, gains
 
@@ -114,13 +111,13 @@ def test_the_two_shipped_variants_differ(descreened):
 def test_cli_uses_the_shipped_descreeners_by_default(tmp_path, held_out):
     screened = halftone(held_out, "floyd-steinberg").image
     scan = write_image(tmp_path / "scan.png", screened)
-    gaussian = _psnr(descreen_baseline(screened, "gaussian"), held_out)
+    gaussian = psnr(np.clip(descreen_baseline(screened, "gaussian"), 0, 1), held_out)
     outputs = {}
     for extra, name in (([], "fidelity"), (["--perceptual"], "perceptual")):
         out = tmp_path / name
         assert main(["descreen", str(scan), "-o", str(out), "--device", "cpu", *extra]) == 0
         outputs[name] = read_image(out / "scan_descreened.png")
-        assert _psnr(outputs[name], held_out) > gaussian + 0.5, name  # the model ran, not a blur
+        assert psnr(np.clip(outputs[name], 0, 1), held_out) > gaussian + 0.5, name  # the model ran, not a blur
     assert np.abs(outputs["fidelity"] - outputs["perceptual"]).mean() > 0.25 / 255  # --perceptual was used
     rescreened = tmp_path / "bayer.png"
     assert main(["rescreen", str(scan), str(rescreened), "--method", "bayer-8", "--device", "cpu"]) == 0

@@ -1,17 +1,16 @@
-"""The cross-generator AM renderer (experiments/xgen_am.py) and the evaluation statistics (experiments/evaluate.py)."""
+"""The cross-generator AM renderer of the evaluation (deep_halftoning/evaluation/renderers/xgen_am.py)."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-import xgen_am as xg  # noqa: E402
+from deep_halftoning.evaluation.renderers import xgen_am as xg
 
 #: The renderer's primaries, written out again here (sRGB 8-bit, by the inks present).
 PRIMARIES = {
@@ -142,105 +141,7 @@ def test_output_is_seeded_and_shaped_like_the_photo(rng):
 
 
 def test_xgen_is_independent_of_the_package_screens():
-    source = Path(xg.__file__).read_text()
-    assert "deep_halftoning" not in source.split('"""', 2)[2]
-
-
-def test_t_interval_against_a_hand_computation():
-    from evaluate import summarise
-
-    summary = summarise([1.0, 2.0, 3.0, 4.0])
-    assert summary.mean == pytest.approx(2.5)
-    assert summary.half_width == pytest.approx(3.182446 * 1.290994 / 2, abs=1e-4)  # = 2.054
-    assert (summary.minimum, summary.maximum) == (1.0, 4.0)
-    assert math.isnan(summarise([3.0]).half_width)
-
-
-def test_tables_show_intervals_best_classical_and_paired_gain():
-    from evaluate import Score, metric_table, paired_gain
-
-    scores = {
-        ("bayer-8", "halftone"): Score.of([10.0, 12.0, 14.0], [0.1, 0.2, 0.3]),
-        ("bayer-8", "model"): Score.of([31.0, 33.0, 35.0], [0.8, 0.9, 1.0]),
-        ("bayer-8", "gaussian"): Score.of([30.0, 31.0, 32.0], [0.7, 0.8, 0.9]),
-        ("bayer-8", "median"): Score.of([20.0, 21.0, 22.0], [0.5, 0.6, 0.7]),
-    }
-    gain = paired_gain(scores, "bayer-8", "model", "gaussian")
-    assert gain.mean == pytest.approx(2.0)
-    assert gain.half_width == pytest.approx(4.302653 * 1.0 / math.sqrt(3), abs=1e-4)
-    table = metric_table(scores, ["bayer-8"], ["halftone", "model", "gaussian", "median"])
-    assert "| halftone | halftone | model | gaussian | median | best classical | gain model |" in table
-    assert "**33.00 ± 4.97**" in table and "| gaussian | +2.00 ± 2.48 |" in table
-
-
-def test_colour_fit_undoes_an_affine_colour_map(rng):
-    import tone_ceiling
-
-    photo = rng.random((24, 32, 3), dtype=np.float32) * 0.6 + 0.2
-    matrix = np.array([[0.9, 0.05, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.7]], np.float32)
-    tinted = photo @ matrix + np.float32(0.05)
-    assert np.abs(tone_ceiling.colour_fit(tinted, photo) - photo).max() < 1e-4
-
-
-def test_tone_ceiling_separates_tone_from_screen(tmp_path, rng):
-    """A print whose tone is right gets a high low-pass score; a darkened one a low one that the colour fit
-    gives back; the table names every row asked for."""
-    import cv2
-    import tone_ceiling
-    from conftest import save_photo
-
-    photo = cv2.resize(rng.random((4, 4, 3), dtype=np.float32), (64, 64), interpolation=cv2.INTER_LINEAR) * 0.8 + 0.1
-    screened = (rng.random(photo.shape) < photo).astype(np.float32)
-    right = tone_ceiling.row_scores(photo, screened, sigma=3.0)
-    dark = tone_ceiling.row_scores(photo, screened * 0.8, sigma=3.0)
-    assert right["low-pass error"] > dark["low-pass error"] + 6
-    assert dark["gaussian + colour fit"] > dark["gaussian"] + 3
-    assert right["print's tone, clean detail"] > right["gaussian"]
-    for name in ("a.png", "b.png"):
-        save_photo(tmp_path / "photos" / name, rng, (64, 80))
-    out = tmp_path / "ceiling.md"
-    code = tone_ceiling.main(
-        ["--images", str(tmp_path / "photos"), "--halftones", "floyd-steinberg", "bayer-8", "--out", str(out)]
-    )
-    table = out.read_text()
-    assert code == 0 and "| floyd-steinberg |" in table and "| bayer-8 |" in table and "2 photos" in table
-
-
-def test_routed_specialists_follow_the_analysed_kind(monkeypatch):
-    from types import SimpleNamespace
-
-    import evaluate
-
-    def fake_methods(checkpoints, device, tile):
-        return {kind: lambda image, analysis, p=path: f"{p}({image})" for kind, path in checkpoints.items()}
-
-    monkeypatch.setattr(evaluate, "model_methods", fake_methods)
-    name, routes = evaluate.parse_route("split=am:am.ckpt,dispersed:ed.ckpt")
-    routed = evaluate.routed_methods({name: routes}, None, 64)["split"]
-    assert routed("x", SimpleNamespace(kind="am")) == "am.ckpt(x)"
-    assert routed("x", SimpleNamespace(kind="dispersed")) == "ed.ckpt(x)"
-    assert routed("x", SimpleNamespace(kind="continuous")) == "am.ckpt(x)"  # the first is the fallback
-    for bad in ("split", "split=am.ckpt", "=am:a.ckpt", "split=am:"):
-        with pytest.raises(SystemExit, match="NAME=KIND:CKPT"):
-            evaluate.parse_route(bad)
-
-
-def test_paired_differences_between_two_evaluations(tmp_path):
-    import json
-
-    import paired
-
-    def results(path, photos, column, psnr):
-        scores = [{"halftone": "fs", "method": column, "psnr_per_photo": psnr}]
-        path.write_text(json.dumps({"images": photos, "scores": scores}))
-        return path
-
-    a = results(tmp_path / "a.json", ["/x/p1.png", "/x/p2.png", "/x/p3.png"], "new", [30.0, 31.0, 32.5])
-    b = results(tmp_path / "b.json", ["/y/p1.png", "/y/p2.png", "/y/p3.png"], "old", [29.0, 30.0, 31.0])
-    table = paired.paired_table(f"{a}:new", f"{b}:old")
-    assert "| fs | +1.17 ± 0.72 |" in table  # differences 1, 1, 1.5: t(0.975, 2) * 0.289 / sqrt(3)
-    with pytest.raises(SystemExit, match="columns: new"):
-        paired.paired_table(f"{a}:old", f"{b}:old")
-    other = results(tmp_path / "c.json", ["/y/p1.png", "/y/p2.png", "/y/q.png"], "old", [29.0, 30.0, 31.0])
-    with pytest.raises(SystemExit, match="different photos"):
-        paired.paired_table(f"{a}:new", f"{other}:old")
+    tree = ast.parse(Path(xg.__file__).read_text())
+    imported = ["." * node.level + (node.module or "") for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert imported and not [name for name in imported if "deep_halftoning" in name or name.startswith(".")]

@@ -1,8 +1,8 @@
-"""Screen detection holds over a grid of AM screens, and never calls dither or photos AM (issue 17).
+"""Screen detection holds over a grid of AM screens, and never calls dither or photos AM.
 
 The grid, its second (independent) AM renderer and the contents live in
-``experiments/detect_grid.py``, which runs all of it and writes
-``experiments/results/detection.md``; these tests run a representative subset: every
+:mod:`deep_halftoning.evaluation.detection` (``experiments/detect_grid.py`` runs all of it and writes
+``experiments/results/detection.md``); these tests run a representative subset: every
 resolution at its coarsest, a middle and its finest ruling, all four angle sets, both
 renderers, clean, scanned and heavily scanned (the cases the detector cannot resolve are
 ``xfail(strict=True)``), and every dispersed and continuous-tone case.
@@ -10,22 +10,15 @@ renderers, clean, scanned and heavily scanned (the cases the detector cannot res
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from deep_halftoning.evaluation import detection as grid
+from deep_halftoning.evaluation.renderers.diamond import diamond_screen
 from deep_halftoning.halftone import halftone
 from deep_halftoning.inference import analyse
-
-_PATH = Path(__file__).resolve().parents[2] / "experiments" / "detect_grid.py"
-_SPEC = importlib.util.spec_from_file_location("detect_grid", _PATH)
-grid = importlib.util.module_from_spec(_SPEC)
-sys.modules.setdefault("detect_grid", grid)
-_SPEC.loader.exec_module(grid)
 
 #: Per resolution: the coarsest ruling, one in the middle and the finest a scan resolves.
 SUBSET_RULINGS = {
@@ -96,10 +89,9 @@ def test_a_quarter_turn_is_the_same_lattice():
 def test_the_diamond_renderer_reproduces_tone():
     """The independent renderer: coverage ``c**gamma`` of each ink, printed subtractively."""
     flat = np.full((96, 96, 3), 0.6, np.float32)
-    image = grid.diamond_screen(flat, lpi=100, dpi=600, angles=(15, 75, 0, 45), gamma=1.0, gcr=0.0)
+    image = diamond_screen(flat, lpi=100, dpi=600, angles=(15, 75, 0, 45), gamma=1.0, gcr=0.0)
     assert image.shape == flat.shape and image.dtype == np.float32
     assert image.mean() == pytest.approx(0.6, abs=0.02)  # area coverage 0.4 of one ink per channel
-    assert set(np.unique(grid.diamond_radius(np.array([0.0, 0.5, 1.0])))) == {0.0, 0.5, 1.0}
 
 
 @pytest.mark.parametrize("dpi", [0, -300, math.nan, math.inf, True, "300"])
@@ -114,9 +106,7 @@ def test_a_1024_page_is_analysed_quickly():
     assert max(times.values()) < 0.5, times  # some 30 ms on an idle core; generous for a loaded machine
 
 
-def test_the_script_writes_its_report(tmp_path):
-    out = tmp_path / "detection.md"
-    assert grid.main(["--limit", "4", "--out", str(out)]) == 0
-    report = out.read_text()
+def test_the_report_counts_the_cases():
+    report = grid.report(limit=4)
     assert "| true \\ predicted | am | dispersed | continuous |" in report
     assert "| am | 4 | 0 | 0 |" in report and "## Speed" in report

@@ -50,7 +50,7 @@ Everything is vectorised NumPy (rows of the print in chunks, no per-pixel
 Python), pure, and seeded: the noise is the only random part. This module
 deliberately imports nothing from ``deep_halftoning.halftone``.
 
-    from xgen_am import xgen_am
+    from deep_halftoning.evaluation.renderers.xgen_am import xgen_am
     scanned = xgen_am(photo, seed=0)   # float32 H x W x 3 in [0, 1], the photo's size
 """
 
@@ -177,7 +177,13 @@ def separation_table(gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.
 
 def gcr_separation(rgb: np.ndarray, gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.03) -> np.ndarray:
     """Nominal CMYK coverages ``H x W x 4`` of an sRGB image ``H x W x 3``: the :func:`separation_table`
-    interpolated trilinearly (a colour-managed GCR separation of its own, not the package's)."""
+    interpolated trilinearly.
+
+    Distinct by design from :func:`deep_halftoning.halftone.color.rgb_to_cmyk`: that one inverts the ideal
+    subtractive inks; this one inverts this module's print (Neugebauer overprints, Yule-Nielsen dot gain, a
+    GCR black curve), as a colour-managed press would. Without it the row would measure the print's colour
+    error rather than descreening.
+    """
     if not 0.0 <= gcr <= 1.0:
         raise ValueError(f"gcr must be in [0, 1], got {gcr}")
     table = separation_table(float(gcr), float(profile_n), float(solid))
