@@ -11,10 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deep_halftoning.cli import main
-from deep_halftoning.halftone import halftone
-from deep_halftoning.io import read_image, write_image, write_pages
-from deep_halftoning.report import (
+from deep_halftoning.batch.report import (
     Comparison,
     Preview,
     describe_analysis,
@@ -23,6 +20,9 @@ from deep_halftoning.report import (
     render_report,
     write_report,
 )
+from deep_halftoning.cli import main
+from deep_halftoning.halftone import halftone
+from deep_halftoning.io import read_image, write_image, write_pages
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "wbr", "col", "area", "base", "embed", "track"}
 AWKWARD = "a <b> & c.png"  # a file name that must be escaped
@@ -204,7 +204,7 @@ def test_write_report_embeds_small_previews_and_puts_large_ones_beside_the_page(
 def _agrees(page: str, summary: dict, folder: Path) -> None:
     """Every record of the summary is on the page (the report in ``folder``): file, status, what was found, time;
     paths relative to the page."""
-    from deep_halftoning.report import STATUS_LABELS
+    from deep_halftoning.batch.report import STATUS_LABELS
 
     checker = _check(page)
     text = " ".join(checker.text)
@@ -330,8 +330,8 @@ def test_zoom_buttons_and_pixelated_enlargement():
 
 
 def test_paths_on_the_page_are_relative_to_it(tmp_path):
+    from deep_halftoning.batch.report import shown_path
     from deep_halftoning.inference import shipped_checkpoint
-    from deep_halftoning.report import shown_path
 
     scan = _halftone_file(tmp_path / "scans" / "s.png")
     out = write_image(tmp_path / "out" / "s_descreened.png", read_image(scan))

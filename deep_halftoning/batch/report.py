@@ -23,7 +23,6 @@ import base64
 import html
 import itertools
 import json
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -35,7 +34,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .io import ImageReadError, ImageWriteError, atomic_output, read_image, read_info, read_pages
+from ..inference.wording import describe_analysis, measures
+from ..io import ImageReadError, ImageWriteError, atomic_output, read_image, read_info, read_pages
 
 #: Longest side of a preview, in pixels; larger images are downscaled (area average) for the page.
 PREVIEW_SIDE = 2048
@@ -288,58 +288,25 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def describe_analysis(analysis: Mapping | None) -> str:
-    """What the analysis (``ScreenAnalysis.to_dict()``) found, in words."""
-    if not analysis:
-        return "not analysed (--no-auto)"
-    kind = analysis.get("kind")
-    if kind == "am":
-        screens = []
-        for s in analysis.get("screens") or []:
-            ruling = f"{s['lpi']:.0f} lpi" if s.get("lpi") is not None else f"{s['frequency']:.4f} cycles/px"
-            screens.append(f"{ruling} (period {s['period']:.2f} px) at {s['angle']:.1f}°")
-        dpi = analysis.get("dpi")
-        where = f"; scan at {dpi:g} dpi" if dpi else ""
-        count = len(screens)
-        return f"AM screen, {count} screen{'s' if count != 1 else ''}: " + "; ".join(screens) + where
-    if kind == "dispersed":
-        return "dispersed dots (error diffusion or dither)"
-    if kind == "continuous":
-        return "continuous tone (no halftone pattern found)"
-    return f"unknown kind {kind!r}"
-
-
-def _measures(analysis: Mapping | None) -> str:
-    if not analysis:
-        return ""
-    share, peak = analysis.get("high_frequency_share"), analysis.get("peak_ratio")
-    parts = []
-    if isinstance(share, (int, float)):
-        parts.append(f"high-frequency share {share:.2f}")
-    if isinstance(peak, (int, float)) and math.isfinite(peak):
-        parts.append(f"peak ratio {peak:.0f}")
-    return ", ".join(parts)
-
-
 def _found_html(record: Mapping) -> str:
     analyses = record.get("analysis")
     if not analyses:
         return "—"
     texts = [describe_analysis(a) for a in analyses]
     if len(set(texts)) == 1:
-        extra = _measures(analyses[0])
+        extra = measures(analyses[0])
         pages = f" (all {len(texts)} pages)" if len(texts) > 1 else ""
         return f"{_e(texts[0])}{_e(pages)}" + (f' <span class="muted">({_e(extra)})</span>' if extra else "")
     items = "".join(
         f"<li>page {n}: {_e(text)}"
-        + (f' <span class="muted">({_e(_measures(a))})</span>' if _measures(a) else "")
+        + (f' <span class="muted">({_e(measures(a))})</span>' if measures(a) else "")
         + "</li>"
         for n, (text, a) in enumerate(zip(texts, analyses, strict=True), 1)
     )
     return f'<ul class="pages">{items}</ul>'
 
 
-_PACKAGE = Path(os.path.realpath(Path(__file__).parent))
+_PACKAGE = Path(os.path.realpath(Path(__file__).parents[1]))
 
 
 def shown_path(path: object, base: str | os.PathLike | None = None) -> str:
