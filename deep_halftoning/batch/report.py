@@ -20,9 +20,8 @@ atomically.
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import itertools
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import cv2
+import jinja2
 import numpy as np
 from PIL import Image
 
@@ -281,32 +281,26 @@ def collect_previews(
     return previews
 
 
-# ----------------------------------------------------------------------------- text
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _found_html(record: Mapping) -> str:
-    analyses = record.get("analysis")
-    if not analyses:
-        return "—"
-    texts = [describe_analysis(a) for a in analyses]
-    if len(set(texts)) == 1:
-        extra = measures(analyses[0])
-        pages = f" (all {len(texts)} pages)" if len(texts) > 1 else ""
-        return f"{_e(texts[0])}{_e(pages)}" + (f' <span class="muted">({_e(extra)})</span>' if extra else "")
-    items = "".join(
-        f"<li>page {n}: {_e(text)}"
-        + (f' <span class="muted">({_e(measures(a))})</span>' if measures(a) else "")
-        + "</li>"
-        for n, (text, a) in enumerate(zip(texts, analyses, strict=True), 1)
-    )
-    return f'<ul class="pages">{items}</ul>'
-
+# ----------------------------------------------------------------------------- the page
 
 _PACKAGE = Path(os.path.realpath(Path(__file__).parents[1]))
+CSP = "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a file's listing: ``text``, or ``code`` (a path), ``strong`` (a status, ``text`` its
+    detail), ``error``, ``pages`` (per page: text and figures); ``muted`` figures in brackets after the text;
+    ``earlier`` says it is the earlier run's."""
+
+    label: str
+    text: str = ""
+    code: str | None = None
+    strong: str | None = None
+    error: str | None = None
+    pages: tuple[tuple[str, str], ...] = ()
+    muted: str = ""
+    earlier: bool = False
 
 
 def shown_path(path: object, base: str | os.PathLike | None = None) -> str:
@@ -357,145 +351,6 @@ def _counts(records: Sequence[Mapping]) -> dict[str, int]:
     return counts
 
 
-# ----------------------------------------------------------------------------- the page
-
-STYLE = """
-:root{color-scheme:light;--divider:%(divider)s}
-*{box-sizing:border-box}
-body{margin:0;padding:12px 20px 40px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;
-background:#f4f4f2}
-h1{font-size:20px;margin:0 0 4px}
-h2{font-size:16px;margin:0 0 6px;overflow-wrap:anywhere}
-code{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}
-.muted{color:#666}
-header{margin-bottom:12px}
-.totals{display:flex;flex-wrap:wrap;gap:6px;list-style:none;margin:6px 0;padding:0}
-.totals li{padding:2px 8px;border-radius:10px;background:#e3e3df}
-.banner{background:#fff3cd;border:1px solid #e0c060;padding:4px 8px;margin:6px 0}
-.badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;vertical-align:2px;
-margin-right:6px;background:#ddd}
-.s-descreened{background:#cdeccd}.s-copied{background:#d6e4f5}.s-exists{background:#e6e0f2}
-.s-failed{background:#f6c9c9}.s-interrupted,.s-not-started{background:#f3e2b8}
-.entry{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;margin:0 0 14px}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:1px 12px;margin:0 0 8px}
-dt{color:#555}dd{margin:0}
-ul.pages{margin:0;padding-left:18px}
-.error{color:#9b1c1c;font-weight:600}
-figure.compare{margin:8px 0 0}
-.tools{display:flex;gap:10px;align-items:center;margin:0 0 4px;font-size:12px}
-.tools button{font:inherit;padding:2px 8px}
-.viewport{max-width:100%%}
-.compare.zoomed .viewport{overflow:auto;max-height:85vh;border:1px solid #ccc}
-.stage{position:relative;width:min(100%%,var(--w),calc(80vh * var(--ar)));user-select:none;-webkit-user-select:none;
-touch-action:pan-y;cursor:ew-resize;background:#fff}
-.compare.zoomed .stage{max-width:none}
-.stage img{display:block;width:100%%;height:auto;-webkit-user-drag:none;pointer-events:none}
-.stage img.after{position:absolute;left:0;top:0;height:100%%;clip-path:inset(0 0 0 var(--pos))}
-.compare.zoomed .stage img{image-rendering:pixelated}
-.tools button[aria-pressed="true"]{font-weight:700;background:#333;color:#fff;border:1px solid #333}
-.divider{position:absolute;top:0;bottom:0;left:var(--pos);width:4px;margin-left:-2px;background:var(--divider);
-outline:none}
-.divider .grip{position:absolute;top:50%%;left:50%%;width:20px;height:20px;margin:-10px 0 0 -10px;border-radius:50%%;
-background:var(--divider);box-shadow:0 0 0 2px #fff}
-.divider:focus-visible .grip{box-shadow:0 0 0 2px #fff,0 0 0 5px #111}
-.label{position:absolute;top:4px;padding:0 5px;font-size:11px;background:rgba(0,0,0,.6);color:#fff;border-radius:3px;
-pointer-events:none}
-.label.left{left:4px}.label.right{right:4px}
-.compare.small .label{display:none}
-.single img{display:block;max-width:100%%;height:auto}
-figcaption{font-size:12px;color:#555;margin-top:3px}
-details{margin:6px 0}
-table{border-collapse:collapse;font-size:12px}
-td,th{padding:1px 8px;text-align:left;border-bottom:1px solid #ddd}
-"""
-
-SCRIPT = """
-(function () {
-  "use strict";
-  function setPos(stage, value) {
-    value = Math.max(0, Math.min(100, value));
-    stage.dataset.pos = String(value);
-    stage.style.setProperty("--pos", value + "%");
-    var divider = stage.querySelector(".divider");
-    divider.setAttribute("aria-valuenow", String(Math.round(value)));
-    divider.setAttribute("aria-valuetext", Math.round(value) + "% input (before), " +
-      Math.round(100 - value) + "% output (after)");
-  }
-  var keys = {ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1, PageDown: -10, PageUp: 10};
-  document.querySelectorAll(".stage").forEach(function (stage) {
-    var divider = stage.querySelector(".divider");
-    var dragging = false;
-    setPos(stage, 50);
-    function follow(event) {
-      var box = stage.getBoundingClientRect();
-      if (box.width > 0) setPos(stage, (event.clientX - box.left) / box.width * 100);
-    }
-    stage.addEventListener("pointerdown", function (event) {
-      if (event.button !== 0) return;
-      dragging = true;
-      stage.setPointerCapture(event.pointerId);
-      follow(event);
-      divider.focus({preventScroll: true});
-      event.preventDefault();
-    });
-    stage.addEventListener("pointermove", function (event) { if (dragging) follow(event); });
-    ["pointerup", "pointercancel", "lostpointercapture"].forEach(function (name) {
-      stage.addEventListener(name, function () { dragging = false; });
-    });
-    divider.addEventListener("keydown", function (event) {
-      var pos = parseFloat(stage.dataset.pos || "50");
-      var next;
-      if (event.key === "Home") next = 0;
-      else if (event.key === "End") next = 100;
-      else if (event.key in keys) next = pos + keys[event.key] * (event.shiftKey ? 10 : 1);
-      else return;
-      event.preventDefault();
-      setPos(stage, next);
-    });
-  });
-  function show(figure, zoom) {
-    var stage = figure.querySelector(".stage");
-    var width = parseInt(figure.dataset.width, 10);
-    var ratio = window.devicePixelRatio || 1;
-    figure.dataset.zoom = zoom;
-    figure.classList.toggle("fit", zoom === "fit");
-    figure.classList.toggle("zoomed", zoom !== "fit");
-    stage.style.width = zoom === "fit" ? "" : (width * Number(zoom) / ratio) + "px";
-    figure.querySelectorAll("button.zoom").forEach(function (button) {
-      button.setAttribute("aria-pressed", String(button.dataset.zoom === zoom));
-    });
-    var device = stage.getBoundingClientRect().width * ratio;
-    figure.querySelectorAll(".stage img").forEach(function (img) {
-      var src = img.fullSource;
-      if (zoom === "fit" && device < width) {
-        for (var i = 0; i < img.levels.length; i++) {
-          src = img.levels[i][1];
-          if (img.levels[i][0] <= device) break;
-        }
-      }
-      if (img.getAttribute("src") !== src) img.setAttribute("src", src);
-    });
-  }
-  var figures = document.querySelectorAll("figure.compare");
-  figures.forEach(function (figure) {
-    figure.querySelectorAll(".stage img").forEach(function (img) {
-      img.fullSource = img.getAttribute("src");
-      img.levels = JSON.parse(img.dataset.levels || "[]");
-    });
-    figure.querySelectorAll("button.zoom").forEach(function (button) {
-      button.addEventListener("click", function () { show(figure, button.dataset.zoom); });
-    });
-    show(figure, "fit");
-  });
-  window.addEventListener("resize", function () {
-    figures.forEach(function (figure) { if (figure.dataset.zoom === "fit") show(figure, "fit"); });
-  });
-})();
-"""
-
-CSP = "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-
-
 def _size_text(pic: Picture) -> str:
     text = f"{pic.width}×{pic.height} px"
     if pic.downscaled:
@@ -503,66 +358,50 @@ def _size_text(pic: Picture) -> str:
     return text
 
 
-_ZOOM_BUTTONS = (
-    '<button type="button" class="zoom" data-zoom="fit" aria-pressed="true" title="Fit to window: both halves '
-    'reduced smoothly (no moire from scaling the screen)">Fit</button>'
-    + "".join(
-        f'<button type="button" class="zoom" data-zoom="{z}" aria-pressed="false" title="{z} screen pixel'
-        f'{"s" if z > 1 else ""} per preview pixel, not smoothed">{"1:1" if z == 1 else f"{z}×"}</button>'
-        for z in ZOOMS
-    )
-)
+def _found(basis: Mapping, earlier: bool) -> Row:
+    """What the analysis found: one text for all pages, or a list of pages."""
+    analyses = basis["analysis"]
+    texts = [describe_analysis(a) for a in analyses]
+    if len(set(texts)) == 1:
+        pages = f" (all {len(texts)} pages)" if len(texts) > 1 else ""
+        return Row("Found", texts[0] + pages, muted=measures(analyses[0]), earlier=earlier)
+    pages = tuple((text, measures(a)) for text, a in zip(texts, analyses, strict=True))
+    return Row("Found", pages=pages, earlier=earlier)
 
 
-def _levels(pic: Picture) -> str:
-    """The ``data-levels`` attribute (JSON ``[[width, src], ...]``) of a picture with smooth reductions."""
-    return f' data-levels="{_e(json.dumps([list(level) for level in pic.levels]))}"' if pic.levels else ""
-
-
-def _comparison_html(comparison: Comparison, pages: int, label: str) -> str:
-    before, after = comparison.before, comparison.after
-    page = f"page {comparison.page} of {pages} · " if pages > 1 else ""
-    if before is not None and after is not None:
-        w, h = before.width, before.height
-        return (
-            f'<figure class="compare fit{" small" if w < 160 else ""}" data-width="{w}" '
-            f'style="--w:{w}px;--ar:{w / h:.6f}">'
-            f'<div class="tools"><span role="group" aria-label="Zoom">{_ZOOM_BUTTONS}</span>'
-            f"<span>{_e(page + _size_text(before))}</span></div>"
-            f'<div class="viewport"><div class="stage" style="--pos:50%">'
-            f'<img class="before" src="{_e(before.src)}"{_levels(before)} width="{w}" height="{h}" '
-            f'alt="before: {_e(label)} (input)">'
-            f'<img class="after" src="{_e(after.src)}"{_levels(after)} width="{w}" height="{h}" '
-            f'alt="after: {_e(label)} (output)">'
-            f'<div class="divider" role="slider" tabindex="0" aria-orientation="horizontal" '
-            f'aria-label="Before/after divider for {_e(label)}" aria-valuemin="0" aria-valuemax="100" '
-            f'aria-valuenow="50" aria-valuetext="50% input (before), 50% output (after)">'
-            f'<span class="grip"></span></div>'
-            f'<span class="label left">before</span><span class="label right">after</span>'
-            f"</div></div>"
-            f"<figcaption>Left of the divider: the input scan; right: the output. Drag it, or focus it (Tab) "
-            f"and use the arrow keys (Shift: 10 %, Home/End: the edges).</figcaption></figure>"
-        )
-    only = before or after
-    if only is None:
-        return ""
-    which = "input (before)" if before is not None else "output (after)"
-    return (
-        f'<figure class="single"><img src="{_e(only.src)}" width="{only.width}" height="{only.height}" '
-        f'alt="{_e(label)}: {which}"><figcaption>{_e(page)}the {which} only · {_e(_size_text(only))}'
-        f"</figcaption></figure>"
-    )
-
-
-def _entry_html(
-    index: int, record: Mapping, preview: Preview | None, batch: Mapping, base: str | os.PathLike | None
-) -> str:
-    status = record.get("status", "not started")
-    label = STATUS_LABELS.get(status, status)
-    source = str(record.get("input", ""))
-    name = Path(source).name or source
+def _result_rows(record: Mapping, batch: Mapping, base: str | os.PathLike | None) -> list[Row]:
+    """What a processed file's record says: found, screen, method, pages, kept, time."""
+    status = record.get("status")
     earlier = record.get("earlier") if status == "exists" else None
-    basis = earlier or record
+    basis, was = earlier or record, bool(earlier)
+    rows = [_found(basis, was)] if basis.get("analysis") else []
+    assumed = basis.get("assumed_screen")
+    if assumed:
+        where = f"page(s) {', '.join(map(str, assumed['pages']))}: " if (basis.get("pages") or 1) > 1 else ""
+        text = (
+            f"{where}the {assumed['preset']} preset's {assumed['lpi']:g} lpi screen (period {assumed['period']:.1f} "
+            f"px at {assumed['dpi']:g} dpi), where the analysis found none (--preset)"
+        )
+        rows.append(Row("Screen", text, earlier=was))
+    if status != "exists" or earlier:
+        rows.append(Row("Method", describe_method(basis, batch, base), earlier=was))
+    if (basis.get("pages") or 1) > 1:
+        rows.append(Row("Pages", str(basis["pages"])))
+    if basis.get("kept_unchanged") and basis.get("status") == "descreened":
+        kept = ", ".join(map(str, basis["kept_unchanged"]))
+        rows.append(Row("Kept", f"page(s) {kept}: continuous tone, written unchanged"))
+    if status == "exists":
+        took = f"; the earlier run took {_seconds(earlier.get('seconds'))}" if earlier else ""
+        rows.append(Row("Time", f"— (skipped){took}"))
+    else:
+        rows.append(Row("Time", _seconds(record.get("seconds"))))
+    return rows
+
+
+def _entry(index: int, record: Mapping, preview: Preview | None, batch: Mapping, base) -> dict[str, object]:
+    """What the page shows of one record."""
+    status = record.get("status", "not started")
+    source = str(record.get("input", ""))
     paths = {str(record[key]): shown_path(record[key], base) for key in ("input", "output") if record.get(key)}
 
     def relative(text: str) -> str:  # a message that names the files as the record does
@@ -570,54 +409,64 @@ def _entry_html(
             text = text.replace(recorded, shown)
         return text
 
+    label = STATUS_LABELS.get(status, status)
     rows = [
-        ("Input", f"<code>{_e(paths.get(source, '—'))}</code>"),
-        ("Output", f"<code>{_e(paths.get(str(record.get('output')), '—'))}</code>"),
+        Row("Input", code=paths.get(source, "—")),
+        Row("Output", code=paths.get(str(record.get("output")), "—")),
+        Row("Status", STATUS_DETAILS.get(status, ""), strong=label),
     ]
-    detail = STATUS_DETAILS.get(status)
-    status_html = f'<span class="badge s-{_e(status.replace(" ", "-"))}">{_e(label)}</span>'
-    rows.append(("Status", f"<b>{_e(label)}</b>" + (f" — {_e(detail)}" if detail else "")))
     if record.get("error"):
-        rows.append(("Error", f'<span class="error">{_e(relative(record["error"]))}</span>'))
+        rows.append(Row("Error", error=relative(record["error"])))
     if status not in ("interrupted", "not started"):
-        earlier_note = ' <span class="muted">(the earlier run\'s)</span>' if earlier else ""
-        if basis.get("analysis"):
-            rows.append(("Found", _found_html(basis) + earlier_note))
-        assumed = basis.get("assumed_screen")
-        if assumed:
-            where = f"page(s) {', '.join(map(str, assumed['pages']))}: " if (basis.get("pages") or 1) > 1 else ""
-            rows.append(
-                (
-                    "Screen",
-                    _e(
-                        f"{where}the {assumed['preset']} preset's {assumed['lpi']:g} lpi screen (period "
-                        f"{assumed['period']:.1f} px at {assumed['dpi']:g} dpi), where the analysis found none "
-                        "(--preset)"
-                    )
-                    + earlier_note,
-                )
-            )
-        if status != "exists" or earlier:
-            rows.append(("Method", _e(describe_method(basis, batch, base)) + earlier_note))
-        if (basis.get("pages") or 1) > 1:
-            rows.append(("Pages", _e(basis["pages"])))
-        if basis.get("kept_unchanged") and basis.get("status") == "descreened":
-            kept = ", ".join(map(str, basis["kept_unchanged"]))
-            rows.append(("Kept", _e(f"page(s) {kept}: continuous tone, written unchanged")))
-        if status == "exists":
-            took = f"; the earlier run took {_e(_seconds(earlier.get('seconds')))}" if earlier else ""
-            rows.append(("Time", f"— (skipped){took}"))
-        else:
-            rows.append(("Time", _e(_seconds(record.get("seconds")))))
+        rows += _result_rows(record, batch, base)
     if record.get("note"):
-        rows.append(("Note", _e(record["note"])))
+        rows.append(Row("Note", record["note"]))
     if preview is not None and preview.note:
-        rows.append(("Preview", _e(relative(preview.note))))
-    listing = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-    figures = ""
-    if preview is not None:
-        figures = "".join(_comparison_html(c, preview.total_pages, name) for c in preview.pages)
-    return f'<section class="entry" id="f{index}"><h2>{status_html}{_e(name)}</h2><dl>{listing}</dl>{figures}</section>'
+        rows.append(Row("Preview", relative(preview.note)))
+    return {
+        "index": index,
+        "css": status.replace(" ", "-"),
+        "label": label,
+        "name": Path(source).name or source,
+        "file_name": Path(source).name,
+        "time": _seconds(record.get("seconds")),
+        "rows": rows,
+        "comparisons": preview.pages if preview is not None else [],
+        "total_pages": preview.total_pages if preview is not None else 1,
+    }
+
+
+def _header(records: Sequence[Mapping], batch: Mapping, summary_file: str | None, base) -> dict[str, object]:
+    """The page's header: when and how the batch ran, where its files are, its totals."""
+    counts = _counts(records)
+    meta: list[tuple[str, str | None]] = []
+    if batch.get("started"):
+        meta.append((f"started {batch['started']}", None))
+    if batch.get("method"):
+        meta.append((f"method {describe_method({}, batch, base)}", None))
+    if batch.get("output"):
+        meta.append(("output folder", shown_path(batch["output"], base)))
+    if summary_file:
+        meta.append(("made from the records of", shown_path(summary_file, base)))
+    seconds = sum(r.get("seconds", 0) or 0 for r in records if isinstance(r.get("seconds"), (int, float)))
+    return {
+        "meta": meta,
+        "totals": [
+            (status.replace(" ", "-"), counts.get(status, 0), label)
+            for status, label in STATUS_LABELS.items()
+            if counts.get(status) or status in ("descreened", "failed")
+        ],
+        "seconds": _seconds(batch.get("seconds", seconds)),
+        "interrupted": batch.get("interrupted"),
+        "finished": counts["descreened"] + counts["copied"] + counts["exists"],
+    }
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    loader = jinja2.PackageLoader("deep_halftoning.batch", "templates")
+    environment = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.get_template("report.html.j2")
 
 
 def render_report(
@@ -639,55 +488,16 @@ def render_report(
     batch = batch or {}
     previews = list(previews or [])[: len(records)]
     previews += [None] * (len(records) - len(previews))
-    counts = _counts(records)
-    seconds_files = sum(r.get("seconds", 0) or 0 for r in records if isinstance(r.get("seconds"), (int, float)))
-    totals = [f"<li><b>{len(records)}</b> file{'s' if len(records) != 1 else ''}</li>"]
-    for status, label in STATUS_LABELS.items():
-        if counts.get(status) or status in ("descreened", "failed"):
-            totals.append(f'<li class="s-{status.replace(" ", "-")}"><b>{counts.get(status, 0)}</b> {_e(label)}</li>')
-    totals.append(f"<li>{_e(_seconds(batch.get('seconds', seconds_files)))} in all</li>")
-    meta = []
-    if batch.get("started"):
-        meta.append(f"started {_e(batch['started'])}")
-    if batch.get("method"):
-        meta.append(f"method {_e(describe_method({}, batch, base))}")
-    if batch.get("output"):
-        meta.append(f"output folder <code>{_e(shown_path(batch['output'], base))}</code>")
-    if summary_file:
-        meta.append(f"made from the records of <code>{_e(shown_path(summary_file, base))}</code>")
-    banner = ""
-    if batch.get("interrupted"):
-        finished = counts["descreened"] + counts["copied"] + counts["exists"]
-        banner = (
-            f'<p class="banner">Interrupted (Ctrl-C): {finished} of {len(records)} file(s) finished; '
-            "rerun with --skip-existing to resume.</p>"
-        )
-    index_rows = "".join(
-        f'<tr><td><a href="#f{i}">{i}</a></td><td>{_e(Path(str(r.get("input", ""))).name)}</td>'
-        f"<td>{_e(STATUS_LABELS.get(r.get('status', ''), r.get('status', '')))}</td>"
-        f"<td>{_e(_seconds(r.get('seconds')))}</td></tr>"
-        for i, r in enumerate(records, 1)
-    )
-    entries = "".join(
-        _entry_html(i, r, p, batch, base) for i, (r, p) in enumerate(zip(records, previews, strict=True), 1)
-    )
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{STYLE % {'divider': DIVIDER_COLOUR}}</style></head>\n<body>"
-        f"<header><h1>{_e(title)}</h1>"
-        f'<p class="muted">{"; ".join(meta)}</p>'
-        f'<ul class="totals">{"".join(totals)}</ul>{banner}'
-        f'<p class="muted">Previews are at most {preview_side} px on the long side: smaller images are shown '
-        "with all their pixels, larger ones are downscaled for this page (each says so), so 1:1, 2× and 4× "
-        "then show the preview's pixels, not the file's. “Fit” shows both halves reduced smoothly, so the "
-        "browser's scaling adds no moiré; zoom in to see the dots. Paths are relative to this page. "
-        "The page loads nothing from the network.</p>"
-        f"<details><summary>All files ({len(records)})</summary><table><thead><tr><th>#</th><th>file</th>"
-        f"<th>status</th><th>time</th></tr></thead><tbody>{index_rows}</tbody></table></details></header>\n"
-        f"<main>{entries}</main>\n<script>{SCRIPT}</script></body></html>\n"
+    entries = [_entry(i, r, p, batch, base) for i, (r, p) in enumerate(zip(records, previews, strict=True), 1)]
+    return _template().render(
+        title=title,
+        csp=CSP,
+        divider=DIVIDER_COLOUR,
+        zooms=ZOOMS,
+        size_text=_size_text,
+        preview_side=preview_side,
+        entries=entries,
+        **_header(records, batch, summary_file, base),
     )
 
 

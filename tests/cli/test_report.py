@@ -352,3 +352,17 @@ def test_a_preset_screen_that_stood_in_is_named():
     record["assumed_screen"] = {"preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [2]}
     text = " ".join(_check(render_report([record])).text)
     assert "page(s) 2: the newspaper preset's 85 lpi screen (period 3.5 px at 300 dpi)" in text
+
+
+def test_a_name_with_markup_is_escaped_everywhere_on_the_page(tmp_path):
+    name = '<b>&"x.png'
+    scan = _halftone_file(tmp_path / name, am=True)
+    out, report = tmp_path / "out", tmp_path / "r.html"
+    assert main(["descreen", str(scan), "-o", str(out), "--method", "gaussian", "--report", str(report), "-q"]) == 0
+    page = report.read_text(encoding="utf-8")
+    checker = _check(page)
+    assert name not in page and "<b>&" not in page and "&lt;b&gt;&amp;&#34;x.png" in page
+    assert not any(tag == "b" and k == "class" for tag, k, _ in checker.attrs)
+    assert name in " ".join(checker.text)  # the name itself, once parsed: in the heading and the index
+    alts = [v for tag, k, v in checker.attrs if tag == "img" and k == "alt"]
+    assert alts == [f"before: {name} (input)", f"after: {name} (output)"]  # attributes hold it whole
