@@ -6,6 +6,7 @@ a failed file recorded while the rest go on, Ctrl-C keeping what finished, a typ
 one file. Nothing here imports PyTorch until a model is loaded.
 """
 
+from ..inference.options import ModelOptions
 from .convert import HalftoneSettings, halftone_file, rescreen_file
 from .engine import BatchOptions, Event, FileDone, Note, Planned, descreen_files
 from .plan import DEFAULT_SUFFIX, SUMMARY_NAME, BatchError
@@ -21,6 +22,7 @@ __all__ = [
     "FileDone",
     "FileRecord",
     "HalftoneSettings",
+    "ModelOptions",
     "Note",
     "Planned",
     "descreen_files",
