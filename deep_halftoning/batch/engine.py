@@ -239,7 +239,14 @@ def _reason(err: BaseException, job: Job) -> str:
     return reason if reason.startswith((str(job.source), str(job.output))) else f"{job.source}: {reason}"
 
 
-def _run_job(job: Job, options: BatchOptions, descreen: Descreen, about: dict, expected, raise_errors: bool):
+def _run_job(
+    job: Job,
+    options: BatchOptions,
+    descreen: Descreen,
+    about: dict,
+    expected: PresetScreen | None,
+    raise_errors: bool,
+) -> FileRecord:
     """One job's record: descreened, copied or failed (``raise_errors``: a failure raises instead)."""
     tick = time.perf_counter()
     try:
@@ -256,7 +263,15 @@ def _run_job(job: Job, options: BatchOptions, descreen: Descreen, about: dict, e
     return record
 
 
-def _run_jobs(plan: Plan, options: BatchOptions, descreen: Descreen, about: dict, expected, raise_errors, progress):
+def _run_jobs(
+    plan: Plan,
+    options: BatchOptions,
+    descreen: Descreen,
+    about: dict,
+    expected: PresetScreen | None,
+    raise_errors: bool,
+    progress: Callable[[Event], None],
+) -> tuple[list[FileRecord], bool]:
     """Every job's record, in order, and whether Ctrl-C stopped the batch (the rest: ``not started``)."""
     records = [FileRecord(str(job.source), str(job.output), note=job.note) for job in plan.jobs]
     earlier = previous_records(plan.summary)
@@ -303,6 +318,18 @@ def _options_record(options: BatchOptions, expected: PresetScreen | None) -> dic
     return {**kept, "bit_depth": options.bit_depth or "same as input", "preset": expected.name if expected else None}
 
 
+def _announce(plan: Plan, out_dir: Path, notify: Callable[[Event], None]) -> None:
+    """Tell the plan: its size, the inputs left out, the mirrored folders, the outputs renamed."""
+    notify(Planned(len(plan.jobs), plan.root))
+    for text in plan.notes:
+        notify(Note(text))
+    if plan.root is not None and any(job.output.parent != out_dir for job in plan.jobs):
+        notify(Note(f"outputs mirror the input folders under {out_dir}/ (relative to {plan.root}/)"))
+    for job in plan.jobs:
+        if job.note:
+            notify(Note(job.note, important=True))
+
+
 def _summary_path(options: BatchOptions, out_dir: Path) -> Path | None:
     if options.summary is True:
         return out_dir / SUMMARY_NAME
@@ -347,14 +374,7 @@ def descreen_files(
         report=report,
     )
     descreen, about = load_method(batch.method, model, tile_progress, lambda text: notify(Note(text)))
-    notify(Planned(len(plan.jobs), plan.root))
-    for text in plan.notes:
-        notify(Note(text))
-    if plan.root is not None and any(job.output.parent != out_dir for job in plan.jobs):
-        notify(Note(f"outputs mirror the input folders under {out_dir}/ (relative to {plan.root}/)"))
-    for job in plan.jobs:
-        if job.note:
-            notify(Note(job.note, important=True))
+    _announce(plan, out_dir, notify)
     started = time.time()
     records, interrupted = _run_jobs(plan, batch, descreen, about, expected, raise_errors, notify)
     summary = BatchSummary(

@@ -192,7 +192,7 @@ class _Placer:
         return quote(f"{self.folder.name}/{name}")
 
     def tidy(self) -> None:
-        """Remove previews an earlier report left in the folder that this one no longer uses."""
+        """Remove previews an earlier report left in the folder that this one does not use."""
         if not self.folder.is_dir():
             return
         for old in self.folder.iterdir():
@@ -238,7 +238,7 @@ def collect_previews(
     max_pages: int = MAX_PAGES,
 ) -> list[Preview]:
     """A :class:`Preview` per record, read from its input and output; previews that are not embedded go
-    into ``folder`` (named ``NNNN-pP-before.png`` / ``-after.png``; earlier ones no longer used are removed).
+    into ``folder`` (named ``NNNN-pP-before.png`` / ``-after.png``; earlier ones this page does not use are removed).
     Files never processed (interrupted, not started) get none; a failed file shows its input if it reads."""
     protect = {os.path.realpath(r["input"]) for r in records if r.get("input")}
     placer = _Placer(folder, embed_limit, embed_total, protect)
