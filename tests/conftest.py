@@ -115,12 +115,12 @@ def ade_tree(tmp_path: Path, rng: np.random.Generator) -> Path:
 @pytest.fixture
 def interrupt_second_file(monkeypatch):
     """``descreen`` stops with Ctrl-C on its second file (the Gaussian filter for the others)."""
-    from deep_halftoning import cli
+    from deep_halftoning.batch import engine
     from deep_halftoning.inference import descreen_baseline
 
     calls = []
 
-    def interrupted_on_the_second(args):
+    def interrupted_on_the_second(*args, **kwargs):
         def descreen(image, analysis=None):
             calls.append(1)
             if len(calls) == 2:
@@ -129,7 +129,7 @@ def interrupt_second_file(monkeypatch):
 
         return descreen, {"method": "gaussian"}
 
-    monkeypatch.setattr(cli, "_descreen_function", interrupted_on_the_second)
+    monkeypatch.setattr(engine, "load_method", interrupted_on_the_second)
     return calls
 
 

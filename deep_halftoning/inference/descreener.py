@@ -15,19 +15,31 @@ from ..halftone.screen_scale import from_canonical, to_canonical
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
 from .detect import ScreenAnalysis, analyse
+from .options import BATCH, OVERLAP, TILE, TILE_MULTIPLE, check_tiling
 from .runtime import make_runtime
 from .tiling import tiled_apply, tiles
 
 
 def pick_device(device: str | None = None) -> torch.device:
-    """``device``, or the best available: CUDA, then Apple MPS, then CPU."""
-    if device not in (None, "", "auto"):
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """``device`` checked against this machine, or the best available: CUDA, then Apple MPS, then CPU.
+
+    A name that is no device, or a device this machine lacks, raises ``ValueError`` (one line naming it).
+    """
+    if device in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"{device}: not a device; use cpu, cuda, cuda:N or mps") from None
+    if chosen.type == "cuda" and (not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"{device}: no such CUDA GPU on this machine")
+    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"{device}: Apple MPS is not available on this machine")
+    return chosen
 
 
 def load_pipeline(path: str | os.PathLike) -> DescreeningPipeline:
@@ -90,18 +102,15 @@ class Descreener:
         self,
         pipeline: DescreeningPipeline,
         device: str | None = None,
-        tile: int = 512,
-        overlap: int = 64,
-        batch: int = 4,
+        tile: int = TILE,
+        overlap: int = OVERLAP,
+        batch: int = BATCH,
         object_side: int = 512,
         precision: str = "auto",
         backend: str = "auto",
         scale: str | float = "auto",
     ) -> None:
-        if tile % 32:
-            raise ValueError(f"tile must be a multiple of 32, got {tile}")
-        if not 0 <= overlap < tile:
-            raise ValueError(f"overlap must be in [0, tile) = [0, {tile}), got {overlap}")
+        check_tiling(tile, overlap, TILE_MULTIPLE)
         self.scale = parse_scale(scale)
         self.device = pick_device(device)
         self.runtime = make_runtime(pipeline, backend, self.device, precision)

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
+from .options import BATCH, OVERLAP, TILE, check_tiling
+
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles covering ``[0, length)`` with at least ``overlap`` shared pixels."""
-    if tile <= overlap:
-        raise ValueError(f"tile ({tile}) must be larger than overlap ({overlap})")
+    check_tiling(tile, overlap)
     if length <= tile:
         return [0]
     step = tile - overlap
@@ -42,9 +43,9 @@ def tiles(height: int, width: int, tile: int, overlap: int) -> Iterator[tuple[in
 def tiled_apply(
     image: torch.Tensor,
     fn: Callable[[torch.Tensor, list[tuple[int, int, int, int]]], torch.Tensor],
-    tile: int = 512,
-    overlap: int = 64,
-    batch: int = 4,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    batch: int = BATCH,
     out_channels: int = 3,
     progress: Callable[[int], None] | None = None,
 ) -> torch.Tensor:

@@ -11,7 +11,8 @@ import pytest
 import torch
 from helpers import TINY_NETS, configured_stage, save_stage
 
-from deep_halftoning.cli import SUMMARY_NAME, main
+from deep_halftoning.batch import SUMMARY_NAME
+from deep_halftoning.cli import main
 from deep_halftoning.data.sources import embedded_records
 from deep_halftoning.halftone import halftone
 from deep_halftoning.halftone.scan import ScanSettings, simulate_scan

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from deep_halftoning.batch.report import DIVIDER_COLOUR, write_report
 from deep_halftoning.io import write_image
-from deep_halftoning.report import DIVIDER_COLOUR, write_report
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from deep_halftoning.config import CONF_DIR
 from deep_halftoning.halftone import METHODS
 from deep_halftoning.io import read_image
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -342,7 +342,7 @@ def test_a_read_only_folder_is_named(tmp_path, photo_path, capsys):
 
 
 def test_debug_shows_the_traceback_and_surprises_stay_one_line(tmp_path, photo_path, capsys, monkeypatch):
-    from deep_halftoning import cli
+    from deep_halftoning.batch import convert as cli
     from deep_halftoning.io import ImageReadError
 
     with pytest.raises(ImageReadError, match="no such file"):
@@ -360,7 +360,7 @@ def test_debug_shows_the_traceback_and_surprises_stay_one_line(tmp_path, photo_p
 
 
 def test_ctrl_c_in_a_single_command_is_one_line(tmp_path, photo_path, capsys, monkeypatch):
-    from deep_halftoning import cli
+    from deep_halftoning.batch import convert as cli
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

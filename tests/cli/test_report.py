@@ -11,10 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deep_halftoning.cli import main
-from deep_halftoning.halftone import halftone
-from deep_halftoning.io import read_image, write_image, write_pages
-from deep_halftoning.report import (
+from deep_halftoning.batch.report import (
     Comparison,
     Preview,
     describe_analysis,
@@ -23,6 +20,9 @@ from deep_halftoning.report import (
     render_report,
     write_report,
 )
+from deep_halftoning.cli import main
+from deep_halftoning.halftone import halftone
+from deep_halftoning.io import read_image, write_image, write_pages
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "wbr", "col", "area", "base", "embed", "track"}
 AWKWARD = "a <b> & c.png"  # a file name that must be escaped
@@ -204,7 +204,7 @@ def test_write_report_embeds_small_previews_and_puts_large_ones_beside_the_page(
 def _agrees(page: str, summary: dict, folder: Path) -> None:
     """Every record of the summary is on the page (the report in ``folder``): file, status, what was found, time;
     paths relative to the page."""
-    from deep_halftoning.report import STATUS_LABELS
+    from deep_halftoning.batch.report import STATUS_LABELS
 
     checker = _check(page)
     text = " ".join(checker.text)
@@ -330,8 +330,8 @@ def test_zoom_buttons_and_pixelated_enlargement():
 
 
 def test_paths_on_the_page_are_relative_to_it(tmp_path):
+    from deep_halftoning.batch.report import shown_path
     from deep_halftoning.inference import shipped_checkpoint
-    from deep_halftoning.report import shown_path
 
     scan = _halftone_file(tmp_path / "scans" / "s.png")
     out = write_image(tmp_path / "out" / "s_descreened.png", read_image(scan))
@@ -352,3 +352,17 @@ def test_a_preset_screen_that_stood_in_is_named():
     record["assumed_screen"] = {"preset": "newspaper", "lpi": 85.0, "dpi": 300.0, "period": 3.5294, "pages": [2]}
     text = " ".join(_check(render_report([record])).text)
     assert "page(s) 2: the newspaper preset's 85 lpi screen (period 3.5 px at 300 dpi)" in text
+
+
+def test_a_name_with_markup_is_escaped_everywhere_on_the_page(tmp_path):
+    name = '<b>&"x.png'
+    scan = _halftone_file(tmp_path / name, am=True)
+    out, report = tmp_path / "out", tmp_path / "r.html"
+    assert main(["descreen", str(scan), "-o", str(out), "--method", "gaussian", "--report", str(report), "-q"]) == 0
+    page = report.read_text(encoding="utf-8")
+    checker = _check(page)
+    assert name not in page and "<b>&" not in page and "&lt;b&gt;&amp;&#34;x.png" in page
+    assert not any(tag == "b" and k == "class" for tag, k, _ in checker.attrs)
+    assert name in " ".join(checker.text)  # the name itself, once parsed: in the heading and the index
+    alts = [v for tag, k, v in checker.attrs if tag == "img" and k == "alt"]
+    assert alts == [f"before: {name} (input)", f"after: {name} (output)"]  # attributes hold it whole
