@@ -37,10 +37,10 @@ from deep_halftoning.evaluation.methods import (
 )
 from deep_halftoning.evaluation.photos import evaluation_images
 from deep_halftoning.evaluation.results import write_results
-from deep_halftoning.evaluation.rows import ROWS
+from deep_halftoning.evaluation.rows import DEFAULT_ROWS, ROWS
 from deep_halftoning.evaluation.tables import results_table
 from deep_halftoning.inference import BASELINES
-from deep_halftoning.inference.options import BACKENDS, PRECISIONS
+from deep_halftoning.inference.options import BACKENDS, PRECISIONS, parse_scale
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-shipped", action="store_true", help="without --model/--checkpoint: evaluate the baselines only"
     )
     parser.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=list(BASELINES))
-    parser.add_argument("--halftones", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--halftones", nargs="+", default=DEFAULT_ROWS, choices=list(ROWS))
     parser.add_argument("--out", type=Path, default=Path("outputs/evaluation"))
     parser.add_argument("--figure", type=Path, help="also write a comparison figure of the first image here")
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None)
     parser.add_argument("--backend", default="auto", choices=BACKENDS, help="where the models run")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="the models' arithmetic")
+    parser.add_argument(
+        "--scale", default="auto", type=parse_scale, help="the models' screen scale: auto, off or a factor"
+    )
     return parser
 
 
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     models = models or ({} if args.no_shipped or routes else shipped_models())
     if not models and not routes:
         print("no model given and none shipped: evaluating the baselines only", file=sys.stderr)
-    runtime = {"backend": args.backend, "precision": args.precision}
+    runtime = {"backend": args.backend, "precision": args.precision, "scale": args.scale}
     methods = model_methods(models, args.device, args.tile, **runtime)
     methods |= routed_methods(routes, args.device, args.tile, **runtime)
     methods |= baseline_methods(args.baselines)

@@ -125,7 +125,7 @@ def interrupt_second_file(monkeypatch):
             calls.append(1)
             if len(calls) == 2:
                 raise KeyboardInterrupt
-            return descreen_baseline(image, "gaussian", analysis)
+            return descreen_baseline(image, "gaussian", analysis), None
 
         return descreen, {"method": "gaussian"}
 

@@ -136,6 +136,6 @@ def rescreen_file(
 
     def rescreen() -> Transform:
         clean, _ = load_method(method, model, tile_progress, lambda text: note(f"note: {text}"))
-        return lambda page: settings(clean(page, None))
+        return lambda page: settings(clean(page, None)[0])
 
     return convert_file(source, output, rescreen, bit_depth=bit_depth, dpi=settings.dpi, note=note)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: What goes wrong with one file of a batch without stopping the rest.
 FILE_ERRORS = (ImageReadError, ImageWriteError, ValueError, OSError, RuntimeError, MemoryError)
 #: A descreening function: an image (float, grey or RGB, in [0, 1]) and its analysis (or ``None``) in, the
-#: clean image out.
+#: clean image and the screen scale it was descreened at (``ScaleChoice.to_dict()``; ``None``: no model) out.
 Descreen = Callable[..., np.ndarray]
 
 
@@ -148,7 +148,7 @@ def load_method(
     if method != "model":
         from ..inference import descreen_baseline
 
-        return lambda image, analysis=None: descreen_baseline(image, method, analysis), {"method": method}
+        return lambda image, analysis=None: (descreen_baseline(image, method, analysis), None), {"method": method}
     from ..inference import Descreener, pick_device, shipped_checkpoint
 
     try:
@@ -169,32 +169,40 @@ def load_method(
         "backend": descreener.backend,
         "precision": descreener.precision,
     }
-    return lambda image, analysis=None: descreener(image, progress=tile_progress), about
+
+    def run(image: np.ndarray, analysis: ScreenAnalysis | None = None) -> tuple[np.ndarray, dict]:
+        scale = descreener.choose_scale(image, analysis)
+        return descreener(image, progress=tile_progress, scale=scale), rounded(scale.to_dict())
+
+    return run, about
 
 
 def _descreen_pages(
     job: Job, options: BatchOptions, descreen: Descreen, expected: PresetScreen | None, dpi: float | None
-) -> tuple[list[np.ndarray], list, list[int], list[int]]:
-    """Every page of ``job``'s input descreened (or kept), its analyses, the pages kept and those descreened
-    as the preset's screen."""
+) -> tuple[list[np.ndarray], list, list, list[int], list[int]]:
+    """Every page of ``job``'s input descreened (or kept), its analyses, screen scales, the pages kept and
+    those descreened as the preset's screen."""
     from ..inference import analyse
 
-    pages, analyses, kept, assumed = [], [], [], []
+    pages, analyses, scales, kept, assumed = [], [], [], [], []
     for number, page in enumerate(read_pages(job.source), 1):
         try:
             analysis = analyse(page, dpi=dpi) if options.auto else None
         except ValueError as err:  # too small to tell
             raise ValueError(f"{job.source}: {err}") from None
         analyses.append(analysis)
+        scale = None
         if expected is not None and (analysis is None or analysis.kind != "am"):
-            pages.append(descreen(page, expected.analysis(analysis, dpi)))
+            clean, scale = descreen(page, expected.analysis(analysis, dpi))
             assumed.append(number)
         elif analysis is not None and analysis.kind == "continuous" and not options.force:
-            pages.append(page)
+            clean = page
             kept.append(number)
         else:
-            pages.append(descreen(page, analysis))
-    return pages, analyses, kept, assumed
+            clean, scale = descreen(page, analysis)
+        pages.append(clean)
+        scales.append(scale)
+    return pages, analyses, scales, kept, assumed
 
 
 def descreen_file(
@@ -208,7 +216,7 @@ def descreen_file(
             f"{job.source}: {info.pages} {info.page_noun}; use --format tif (or auto) to keep them all"
         )
     dpi = options.dpi or (info.dpi[0] if info.dpi else None) or (expected.dpi if expected else None)
-    pages, analyses, kept, assumed = _descreen_pages(job, options, descreen, expected, dpi)
+    pages, analyses, scales, kept, assumed = _descreen_pages(job, options, descreen, expected, dpi)
     bits = options.bit_depth or info.bit_depth
     write_pages(job.output, pages, bit_depth=bits, protect=[job.source], info=info)  # others: the plan's checks
     found = []
@@ -230,6 +238,7 @@ def descreen_file(
         bit_depth=bits,
         metadata=info.fit(pages[0]).to_dict(),
         assumed_screen=expected.record(dpi, assumed) if assumed else None,
+        screen_scale=scales if any(scales) else None,
     )
 
 

@@ -29,6 +29,7 @@ class FileRecord:
     bit_depth: int | None = None
     metadata: dict | None = None
     assumed_screen: dict | None = None  #: the preset's screen and the pages it stood in for
+    screen_scale: list[dict | None] | None = None  #: each page's ``ScaleChoice`` (model only; kept pages: None)
     seconds: float | None = None
     method: str | None = None  #: ``copy``, ``model`` or a classical filter
     model: dict | None = None  #: checkpoint, variant, backend and precision of the model

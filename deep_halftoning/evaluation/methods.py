@@ -23,12 +23,13 @@ Method = Callable[[np.ndarray, ScreenAnalysis], np.ndarray]
 
 
 def model_methods(checkpoints: dict[str, Path], device: str | None, tile: int, **runtime: str) -> dict[str, Method]:
-    """Descreening functions of trained checkpoints, by column name (``runtime``: ``backend``, ``precision``)."""
+    """Descreening functions of trained checkpoints, by column name (``runtime``: ``backend``, ``precision``,
+    ``scale``)."""
     methods = {}
     for name, checkpoint in checkpoints.items():
         overlap = min(64, tile // 4)
         descreener = Descreener.from_checkpoint(checkpoint, device=device, tile=tile, overlap=overlap, **runtime)
-        methods[name] = lambda image, analysis, d=descreener: d(image)
+        methods[name] = lambda image, analysis, d=descreener: d(image, scale=d.choose_scale(image, analysis))
     return methods
 
 

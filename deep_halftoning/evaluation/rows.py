@@ -61,6 +61,27 @@ ROWS: dict[str, Row] = {
 }
 
 
+#: Screen periods (pixels of the scan) of the per-period rows: cross-generator AM prints with ideal inks.
+PERIODS = (3, 4, 6, 8, 10)
+
+
+def ideal_xgen(clean: np.ndarray, seed: int, *, period: float) -> np.ndarray:
+    """The cross-generator AM print and scan of ``clean`` with ideal inks on white paper (its contone is the
+    photo, so the row measures screen removal alone), at a screen of ``period`` scan pixels."""
+    dpi, scan_scale = 600.0, 1.25
+    return xgen_am(clean, seed, lpi=dpi / (period * scan_scale), dpi=dpi, scan_scale=scan_scale, inks="ideal")
+
+
+for _period in PERIODS:
+    ROWS[f"am-ideal-{_period}px"] = Row(
+        partial(ideal_xgen, period=_period),
+        f"cross-generator AM print and scan as am-xgen+scan, with ideal inks on white paper (the contone is the "
+        f"photo: screen removal alone), screen period {_period} px",
+    )
+#: The rows an evaluation runs unless told otherwise: every kind of halftone once, the ideal-ink AM at 6 px.
+DEFAULT_ROWS = [name for name in ROWS if not name.startswith("am-ideal-")] + ["am-ideal-6px"]
+
+
 def make_halftone(clean: np.ndarray, name: str, seed: int) -> np.ndarray:
     """The halftone of row ``name`` of ``clean``."""
     return ROWS[name].make(clean, seed)

@@ -15,7 +15,7 @@ from ..halftone.screen_scale import from_canonical, to_canonical
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
 from .detect import ScreenAnalysis, analyse
-from .options import BATCH, OVERLAP, TILE, TILE_MULTIPLE, check_tiling
+from .options import BATCH, OVERLAP, TILE, TILE_MULTIPLE, check_tiling, parse_scale
 from .runtime import make_runtime
 from .tiling import tiled_apply, tiles
 
@@ -64,23 +64,6 @@ class ScaleChoice:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def parse_scale(scale: str | float) -> str | float:
-    """``auto``, ``off`` or a factor in [:data:`MIN_SCALE`, 1] (a number or its text)."""
-    if scale in ("auto", "off"):
-        return scale
-    try:
-        factor = float(scale)
-    except (TypeError, ValueError):
-        raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}") from None
-    if not MIN_SCALE <= factor <= 1.0:
-        raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}")
-    return factor
-
-
-#: The smallest screen-scale factor a page may be given (a tenth of its size on each side).
-MIN_SCALE = 0.1
 
 
 class Descreener:

@@ -16,6 +16,21 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 TILE, OVERLAP, BATCH = 512, 64, 4
 #: The networks' tiles are whole multiples of this side.
 TILE_MULTIPLE = 32
+#: The smallest screen-scale factor a page may be given (a tenth of its size on each side).
+MIN_SCALE = 0.1
+
+
+def parse_scale(scale: str | float) -> str | float:
+    """``auto``, ``off`` or a factor in [:data:`MIN_SCALE`, 1] (a number or its text); else ``ValueError``."""
+    if scale in ("auto", "off"):
+        return scale
+    try:
+        factor = float(scale)
+    except (TypeError, ValueError):
+        factor = float("nan")
+    if not MIN_SCALE <= factor <= 1.0:
+        raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}")
+    return factor
 
 
 def check_tiling(tile: int, overlap: int, multiple: int = 1) -> None:
@@ -67,6 +82,12 @@ class ModelOptions:
         "model arithmetic; auto (default): bf16 where the hardware computes it natively, else fp32",
         choices=PRECISIONS,
     )
+    scale: str = flag(
+        "auto",
+        "the screen scale CoarseNet runs at; auto (default): an AM scan is brought to the screen period the "
+        "model was trained at, when it was (coarse screens run faster); off: full resolution; or a factor "
+        f"in [{MIN_SCALE}, 1]",
+    )
 
     def given(self) -> list[str]:
         """The names of the fields set to something other than their default."""
@@ -86,6 +107,10 @@ class ModelOptions:
             raise ValueError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
         if self.checkpoint and not Path(self.checkpoint).is_file():
             raise ValueError(f"--checkpoint {self.checkpoint}: the checkpoint does not exist")
+        try:
+            parse_scale(self.scale)
+        except ValueError as err:
+            raise ValueError(f"--{err}") from None
         try:
             check_tiling(self.tile or TILE, OVERLAP if self.overlap is None else self.overlap, TILE_MULTIPLE)
         except ValueError as err:

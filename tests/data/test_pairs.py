@@ -8,10 +8,11 @@ from omegaconf import OmegaConf
 from deep_halftoning.config import CONF_DIR
 from deep_halftoning.data.ade20k import ClassMap
 from deep_halftoning.data.mix import HalftoneMix
-from deep_halftoning.data.pairs import PairDataset, PairSettings
+from deep_halftoning.data.pairs import PairDataset, PairSettings, ScreenNormalisation
 from deep_halftoning.data.sources import ade20k_records, folder_records
 from deep_halftoning.data.targets import canny_edges
 from deep_halftoning.halftone.scan import rotate
+from deep_halftoning.inference.detect import analyse
 
 MIX = HalftoneMix.from_config(
     {
@@ -146,3 +147,54 @@ def test_a_skewed_scan_turns_the_printed_halftone_and_the_target_together(photo_
     torch.testing.assert_close(skewed["halftone"], turn(straight["halftone"]), rtol=0, atol=0)  # dots turned
     torch.testing.assert_close(skewed["clean"], turn(straight["clean"]), rtol=0, atol=0)
     np.testing.assert_array_equal(skewed["edges"][0].numpy(), canny_edges(skewed["clean"].permute(1, 2, 0).numpy()))
+
+
+SCREEN_MIX = HalftoneMix.from_config(
+    {"am-cmyk": {"weight": 3, "params": {"lpi": 75.0, "dpi": 600.0}}, "floyd-steinberg": {}}, None
+)
+
+
+def _screen_settings(mode: str) -> PairSettings:
+    screen = ScreenNormalisation.from_config(
+        {"mode": mode, "canonical_period": 4.0, "min_factor": 0.25, "max_factor": 1.0, "detection_error": 0.02}
+    )
+    return PairSettings(crop_size=96, small_images="upscale", screen_scale=screen)
+
+
+def test_canonical_pairs_are_am_prints_brought_to_the_canonical_period(photo_folder):
+    dataset = PairDataset(
+        folder_records(photo_folder), SCREEN_MIX, _screen_settings("canonical"), 12, deterministic=True
+    )
+    samples = [dataset[i] for i in range(12)]
+    am = [s for s in samples if s["method"] == "am-cmyk"]
+    assert am and len(am) < len(samples)
+    for sample in samples:
+        assert sample["halftone"].shape == sample["clean"].shape == (3, 96, 96)
+        factor = float(sample["scale"])
+        if sample["method"] == "am-cmyk":  # 8 px measured within +-2 %: about half the size
+            assert 0.5 / 1.021 < factor < 0.5 / 0.979
+            period = analyse(sample["halftone"].numpy().transpose(1, 2, 0)).screens[0].period
+            assert period == pytest.approx(4.0 * factor / 0.5, rel=0.02)
+        else:
+            assert factor == 1.0
+
+
+def test_full_resolution_pairs_carry_the_factor_serving_would_use(photo_folder):
+    dataset = PairDataset(folder_records(photo_folder), SCREEN_MIX, _screen_settings("full"), 12, deterministic=True)
+    for sample in (dataset[i] for i in range(12)):
+        assert sample["halftone"].shape == (3, 96, 96)
+        expected = 0.5 if sample["method"] == "am-cmyk" else 1.0
+        assert float(sample["scale"]) == pytest.approx(expected, rel=0.021)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"mode": "half"}, "mode must be one of"),
+        ({"mode": "full", "detection_error": 0.7}, "detection_error"),
+        ({"mode": "full", "canonical": 4}, "unknown data.screen_scale settings"),
+    ],
+)
+def test_screen_scale_settings_are_checked(config, message):
+    with pytest.raises(ValueError, match=message):
+        ScreenNormalisation.from_config(config)

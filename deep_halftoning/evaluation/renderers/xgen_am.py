@@ -113,10 +113,23 @@ def primary_key(index: int) -> str:
     return "".join(ink for bit, ink in enumerate(INKS) if index >> bit & 1)
 
 
-def neugebauer_primaries() -> np.ndarray:
-    """``16 x 3`` linear-light reflectances of the primaries, row ``i`` = :func:`primary_key` ``(i)``."""
+def neugebauer_primaries(inks: str = "process") -> np.ndarray:
+    """``16 x 3`` linear-light reflectances of the primaries, row ``i`` = :func:`primary_key` ``(i)``: the
+    measured-looking process inks (:data:`INKSETS`), or ``ideal`` ones on white paper (each ink absorbs one
+    primary wholly, black all, overprints multiply) whose print averages to the photo itself."""
+    if inks not in INKSETS:
+        raise ValueError(f"inks must be one of {', '.join(INKSETS)}, got {inks!r}")
+    if inks == "ideal":
+        ink = {"C": (0, 1, 1), "M": (1, 0, 1), "Y": (1, 1, 0), "K": (0, 0, 0)}
+        return np.array(
+            [np.prod([ink[i] for i in primary_key(k)] or [(1, 1, 1)], axis=0) for k in range(16)], np.float32
+        )
     table = np.array([NEUGEBAUER_SRGB8[primary_key(i)] for i in range(16)], np.float32) / 255.0
     return srgb_to_linear(table)
+
+
+#: The ink sets a print can use (see :func:`neugebauer_primaries`).
+INKSETS = ("process", "ideal")
 
 
 def demichel_weights(coverage: np.ndarray) -> np.ndarray:
@@ -130,15 +143,19 @@ def demichel_weights(coverage: np.ndarray) -> np.ndarray:
     return weights
 
 
-def print_colour(coverage: np.ndarray, yule_nielsen_n: float = 1.8, solid: float = 0.03) -> np.ndarray:
+def print_colour(
+    coverage: np.ndarray, yule_nielsen_n: float = 1.8, solid: float = 0.03, inks: str = "process"
+) -> np.ndarray:
     """Linear-light colour ``... x 3`` of a flat patch of nominal coverages ``... x 4``: the Demichel-weighted
     Neugebauer sum at the dot-gained coverages (what :func:`render_print` area-averages to)."""
     gained = yule_nielsen_gain(coverage, yule_nielsen_n, solid)
-    return (demichel_weights(gained) @ neugebauer_primaries().astype(np.float64)).astype(np.float32)
+    return (demichel_weights(gained) @ neugebauer_primaries(inks).astype(np.float64)).astype(np.float32)
 
 
 @lru_cache(maxsize=4)
-def separation_table(gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.03, grid: int = 33) -> np.ndarray:
+def separation_table(
+    gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.03, grid: int = 33, inks: str = "process"
+) -> np.ndarray:
     """The colour-managed separation as a ``grid^3 x 4`` table of CMYK over an sRGB cube (read-only).
 
     Black follows grey-component replacement on the sRGB values, ``K = k (gcr + (1 - gcr) k^3)`` with
@@ -150,7 +167,7 @@ def separation_table(gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.
     """
     axis = np.linspace(0.0, 1.0, grid, dtype=np.float32)
     rgb = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
-    paper = neugebauer_primaries()[0]
+    paper = neugebauer_primaries(inks)[0]
     target = linear_to_srgb(srgb_to_linear(rgb) * paper).astype(np.float64)
     grey = 1.0 - rgb.max(axis=1, keepdims=True).astype(np.float64)
     black = grey * (gcr + (1.0 - gcr) * grey**3)
@@ -158,7 +175,9 @@ def separation_table(gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.
     cmy = np.clip((1.0 - lin - black) / np.maximum(1.0 - black, 1e-6), 0.0, 1.0)  # ideal-ink start
 
     def encoded(c: np.ndarray) -> np.ndarray:
-        return linear_to_srgb(print_colour(np.concatenate([c, black], axis=1), profile_n, solid)).astype(np.float64)
+        return linear_to_srgb(print_colour(np.concatenate([c, black], axis=1), profile_n, solid, inks)).astype(
+            np.float64
+        )
 
     step, damping = 1e-3, 1e-4
     for _ in range(40):
@@ -175,7 +194,9 @@ def separation_table(gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.
     return table
 
 
-def gcr_separation(rgb: np.ndarray, gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.03) -> np.ndarray:
+def gcr_separation(
+    rgb: np.ndarray, gcr: float = 0.7, profile_n: float = 1.8, solid: float = 0.03, inks: str = "process"
+) -> np.ndarray:
     """Nominal CMYK coverages ``H x W x 4`` of an sRGB image ``H x W x 3``: the :func:`separation_table`
     interpolated trilinearly.
 
@@ -186,7 +207,7 @@ def gcr_separation(rgb: np.ndarray, gcr: float = 0.7, profile_n: float = 1.8, so
     """
     if not 0.0 <= gcr <= 1.0:
         raise ValueError(f"gcr must be in [0, 1], got {gcr}")
-    table = separation_table(float(gcr), float(profile_n), float(solid))
+    table = separation_table(float(gcr), float(profile_n), float(solid), inks=inks)
     grid = table.shape[0]
     coords = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0).reshape(-1, 3).T * np.float32(grid - 1)
     planes = [map_coordinates(table[..., k], coords, order=1, mode="nearest") for k in range(4)]
@@ -291,6 +312,7 @@ def render_print(
     offsets: Sequence[tuple[float, float]] = PLATE_OFFSETS,
     yule_nielsen_n: float = 1.8,
     solid: float = 0.03,
+    inks: str = "process",
     chunk_samples: int = 1 << 21,
 ) -> np.ndarray:
     """Linear-light reflectance ``H x W x 3`` (float32) of printing nominal coverages ``H x W x 4`` (C, M, Y, K).
@@ -307,7 +329,7 @@ def render_print(
     h, w, _ = coverage.shape
     s = int(supersample)
     levels = diamond_level(yule_nielsen_gain(coverage, yule_nielsen_n, solid))
-    primaries = neugebauer_primaries().astype(np.float64)
+    primaries = neugebauer_primaries(inks).astype(np.float64)
     rows = max(1, chunk_samples // (w * s * s))
     out = np.empty((h, w, 3), np.float32)
     for start in range(0, h, rows):
@@ -337,6 +359,7 @@ def xgen_am(
     scan_scale: float = 1.25,
     blur_sigma: float = 0.7,
     noise_sigma: float = 0.01,
+    inks: str = "process",
 ) -> np.ndarray:
     """Print ``rgb`` (float ``H x W x 3`` sRGB in [0, 1], or ``H x W`` grey) with the cross-generator AM model
     and scan it back: float32 ``H x W x 3`` in [0, 1], the input's size.
@@ -361,13 +384,14 @@ def xgen_am(
     if (ph, pw) != (h, w):
         photo = np.clip(cv2.resize(photo, (pw, ph), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
     reflectance = render_print(
-        gcr_separation(photo, gcr, profile_n, solid),
+        gcr_separation(photo, gcr, profile_n, solid, inks),
         angles=angles,
         period=screen_period(lpi, dpi),
         supersample=supersample,
         offsets=offsets,
         yule_nielsen_n=yule_nielsen_n,
         solid=solid,
+        inks=inks,
     )
     if blur_sigma > 0:
         sigma = blur_sigma * ph / h

@@ -1,0 +1,48 @@
+"""The one resampling of training and serving: a scan brought to the canonical screen period and back."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from deep_halftoning.halftone import halftone
+from deep_halftoning.halftone.screen_scale import ScreenScale, canonical_size, from_canonical, to_canonical
+from deep_halftoning.inference.detect import analyse
+
+
+def test_the_factor_brings_the_period_to_the_canonical_one_within_its_limits():
+    scale = ScreenScale(canonical_period=4.0, min_factor=0.25, max_factor=1.0)
+    assert scale.factor(8.0) == 0.5 and scale.factor(5.0) == 0.8
+    assert scale.factor(3.0) == 1.0  # finer screens are not up-sampled
+    assert scale.factor(40.0) == 0.25
+    assert scale.factor(None) == scale.factor(float("nan")) == scale.factor(0.0) == 1.0
+    with pytest.raises(ValueError, match="min_factor"):
+        ScreenScale(min_factor=0.5, max_factor=0.4)
+
+
+def test_a_resampled_am_print_has_the_canonical_period(rng):
+    page = np.clip(rng.random((3, 3)).repeat(150, 0).repeat(150, 1), 0.1, 0.9)
+    print_ = halftone(np.stack([page] * 3, axis=2).astype(np.float32), "am-cmyk", lpi=75.0, dpi=600.0)
+    period = analyse(print_.image).screens[0].period
+    assert period == pytest.approx(8.0, rel=0.01)
+    factor = ScreenScale(4.0).factor(period)
+    small = to_canonical(torch.from_numpy(print_.image.transpose(2, 0, 1).copy())[None], factor)[0]
+    assert tuple(small.shape[-2:]) == canonical_size(450, 450, factor)
+    assert analyse(small.numpy().transpose(1, 2, 0)).screens[0].period == pytest.approx(4.0, rel=0.02)
+
+
+def test_any_window_read_back_equals_that_window_of_the_whole_image():
+    image = torch.rand(2, 3, 47, 61)
+    whole = from_canonical(image, 0.37, (0, 0, 127, 164))
+    assert whole.shape == (2, 3, 127, 164)
+    window = from_canonical(image, 0.37, (33, 50, 60, 70))
+    torch.testing.assert_close(window, whole[..., 33:93, 50:120], rtol=0, atol=1e-6)
+    assert from_canonical(image, 1.0, (3, 4, 5, 6)).equal(image[..., 3:8, 4:10])
+
+
+def test_down_and_back_keeps_a_smooth_image_and_the_pixel_grid():
+    smooth = F.interpolate(torch.rand(1, 3, 6, 6), size=(240, 240), mode="bicubic", align_corners=False)
+    back = from_canonical(to_canonical(smooth, 0.5), 0.5, (0, 0, 240, 240))
+    assert (back - smooth)[..., 8:-8, 8:-8].abs().max() < 0.01  # no shift: a shifted grid errs far more
+    shifted = from_canonical(to_canonical(smooth, 0.5), 0.5, (1, 1, 240, 240))
+    assert (shifted[..., :-1, :-1] - smooth[..., :-1, :-1])[..., 8:-8, 8:-8].abs().max() > 0.01
