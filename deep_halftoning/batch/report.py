@@ -369,6 +369,11 @@ def _found(basis: Mapping, earlier: bool) -> Row:
     return Row("Found", pages=pages, earlier=earlier)
 
 
+def _scale_text(scale: Mapping) -> str:
+    """A page's screen scale in words: CoarseNet's resampling factor and why."""
+    return f"CoarseNet at {scale['factor']:.2f}x ({scale['reason']})"
+
+
 def _result_rows(record: Mapping, batch: Mapping, base: str | os.PathLike | None) -> list[Row]:
     """What a processed file's record says: found, screen, method, pages, kept, time."""
     status = record.get("status")
@@ -383,6 +388,9 @@ def _result_rows(record: Mapping, batch: Mapping, base: str | os.PathLike | None
             f"px at {assumed['dpi']:g} dpi), where the analysis found none (--preset)"
         )
         rows.append(Row("Screen", text, earlier=was))
+    scaled = {_scale_text(s) for s in basis.get("screen_scale") or [] if s and s["factor"] != 1.0}
+    if scaled:
+        rows.append(Row("Scale", "; ".join(sorted(scaled)), earlier=was))
     if status != "exists" or earlier:
         rows.append(Row("Method", describe_method(basis, batch, base), earlier=was))
     if (basis.get("pages") or 1) > 1:

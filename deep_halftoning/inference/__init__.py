@@ -16,6 +16,7 @@ _HOMES = {
     "gaussian": "baselines",
     "median": "baselines",
     "Descreener": "descreener",
+    "ScaleChoice": "descreener",
     "load_pipeline": "descreener",
     "pick_device": "descreener",
     "Screen": "detect",

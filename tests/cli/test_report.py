@@ -354,6 +354,15 @@ def test_a_preset_screen_that_stood_in_is_named():
     assert "page(s) 2: the newspaper preset's 85 lpi screen (period 3.5 px at 300 dpi)" in text
 
 
+def test_the_screen_scale_coarse_net_ran_at_is_said():
+    record = {**_records()[0], "pages": 2, "analysis": [AM, AM]}
+    record["screen_scale"] = [{"factor": 0.5, "period": 8.0, "reason": "AM screen of 8.00 px"}, None]
+    text = " ".join(_check(render_report([record])).text)
+    assert "CoarseNet at 0.50x (AM screen of 8.00 px)" in text
+    record["screen_scale"] = [{"factor": 1.0, "period": None, "reason": "off"}]
+    assert "CoarseNet at" not in " ".join(_check(render_report([record])).text)
+
+
 def test_a_name_with_markup_is_escaped_everywhere_on_the_page(tmp_path):
     name = '<b>&"x.png'
     scan = _halftone_file(tmp_path / name, am=True)

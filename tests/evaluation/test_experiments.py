@@ -29,10 +29,10 @@ def test_evaluate_writes_a_table_and_grids(tmp_path, rng):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     table = (out / "results.md").read_text()
-    for row in ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan"):
+    for row in ("floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan", "am-ideal-6px"):
         assert f"| {row} |" in table
     assert "| halftone | halftone | model | gaussian | median | fft |" in table
-    assert len(list(out.glob("*.png"))) == 10  # 2 photos x 5 halftones
+    assert len(list(out.glob("*.png"))) == 12  # 2 photos x 6 halftones
     assert (out / "results.json").is_file()
 
 

@@ -179,8 +179,10 @@ def separation_table(
             np.float64
         )
 
+    if inks == "ideal":  # each channel is the product of the inks absorbing it: solved in closed form
+        cmy = _ideal_coverage(lin, yule_nielsen_gain(black, profile_n, solid), profile_n, solid)
     step, damping = 1e-3, 1e-4
-    for _ in range(40):
+    for _ in range(0 if inks == "ideal" else 40):
         value = encoded(cmy)
         residual = value - target
         jacobian = np.stack(
@@ -192,6 +194,14 @@ def separation_table(
     table = np.concatenate([cmy, black], axis=1).reshape(grid, grid, grid, 4).astype(np.float32)
     table.setflags(write=False)
     return table
+
+
+def _ideal_coverage(linear: np.ndarray, gained_black: np.ndarray, n: float, solid: float) -> np.ndarray:
+    """Nominal C, M, Y coverages that print ``linear`` (``N x 3``) with ideal inks over ``gained_black``:
+    ``linear_c = (1 - g(C_c)) (1 - g(K))`` per channel, ``g`` the Yule-Nielsen gain, inverted."""
+    gained = np.clip(1.0 - linear / np.maximum(1.0 - gained_black, 1e-6), 0.0, 1.0)
+    reflectance = 1.0 - gained * (1.0 - solid)
+    return np.clip((1.0 - reflectance ** (1.0 / n)) / (1.0 - solid ** (1.0 / n)), 0.0, 1.0)
 
 
 def gcr_separation(
