@@ -29,7 +29,7 @@ from deep_halftoning.data.sources import build_records, folder_records, holdout_
 from deep_halftoning.evaluation.harness import evaluate
 from deep_halftoning.evaluation.methods import baseline_methods, model_column, model_methods, shipped_models
 from deep_halftoning.evaluation.results import results_json
-from deep_halftoning.evaluation.rows import ROWS
+from deep_halftoning.evaluation.rows import DEFAULT_ROWS
 from deep_halftoning.evaluation.tables import results_table
 from deep_halftoning.inference import BASELINES, pack_checkpoint
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(args.stages / REFERENCE / "config.yaml", out / "configs" / "reference.yaml")
     methods = model_methods(models, None, 256)
     methods |= baseline_methods(BASELINES)
-    halftones = list(ROWS)
+    halftones = list(DEFAULT_ROWS)
     figure = args.results / "descreening.png"
     scores = evaluate(images, methods, halftones, args.stages / "evaluation", args.max_side, figure)
     for variant, entry in manifest["variants"].items():

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from deep_halftoning.evaluation.photos import evaluation_images
-from deep_halftoning.evaluation.rows import ROWS
+from deep_halftoning.evaluation.rows import DEFAULT_ROWS, ROWS
 from deep_halftoning.evaluation.tone_ceiling import ceiling_report, ceiling_table, ceiling_values
 from deep_halftoning.io import write_text
 
@@ -22,7 +22,7 @@ from deep_halftoning.io import write_text
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, help="folder of clean photos (default: the held-out photos)")
-    parser.add_argument("--halftones", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--halftones", nargs="+", default=DEFAULT_ROWS, choices=list(ROWS))
     parser.add_argument("--sigma", type=float, default=3.0, help="low-pass Gaussian, pixels")
     parser.add_argument("--max-side", type=int, default=768)
     parser.add_argument("--out", type=Path, default=Path("outputs/tone-ceiling.md"))

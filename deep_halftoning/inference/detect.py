@@ -533,6 +533,13 @@ def analyse(image: np.ndarray, dpi: float | None = None, size: int = 512, max_sc
         kind = "dispersed" if high_share > DISPERSED_SHARE or dither else "continuous"
         return ScreenAnalysis(kind, high_share, peak_ratio, [], dpi)
 
+    screens = _am_screens(lattices, tolerance, dpi, max_screens)
+    return ScreenAnalysis("am", high_share, peak_ratio, screens, dpi)
+
+
+def _am_screens(lattices: list, tolerance: float, dpi: float | None, max_screens: int) -> list[Screen]:
+    """The screens of an AM scan from each channel's lattices: every lattice once (from the channel where it
+    shows best), beats and sidebands explained away, at the dominant ruling first, strongest first."""
     union: list[tuple[np.ndarray, float]] = []  # every lattice once, its power relative to its channel's strongest
     for channel_lattices in lattices:
         for vector, p, _ in channel_lattices:
@@ -564,4 +571,4 @@ def analyse(image: np.ndarray, dpi: float | None = None, size: int = 512, max_sc
         frequency, angle = _canonical(entry["vector"])
         lpi = None if dpi is None else frequency * float(dpi)
         screens.append(Screen(frequency, 1.0 / frequency, angle, float(entry["strength"]), lpi))
-    return ScreenAnalysis("am", high_share, peak_ratio, screens, dpi)
+    return screens

@@ -13,6 +13,7 @@ import torch
 from helpers import ROOT, TINY_DATA, TINY_NETWORKS, make_cfg, run_stage, save_stage
 from hydra.utils import instantiate
 
+from deep_halftoning.evaluation.rows import DEFAULT_ROWS
 from deep_halftoning.models.checkpoint import network_state, read_checkpoint
 from deep_halftoning.training.stage_graph import recipe_graph, training_order
 
@@ -59,7 +60,7 @@ def test_release_recipe_trains_every_stage_and_ships_it(tmp_path, photo_folder):
     assert set(manifest["variants"]) == {"fidelity", "perceptual"}
     fidelity = manifest["variants"]["fidelity"]
     assert list(fidelity["stages"]) == ["coarse", "edge", "details", "joint"]
-    assert set(fidelity["metrics"]) == {"floyd-steinberg", "jarvis", "bayer-8", "am-cmyk+scan", "am-xgen+scan"}
+    assert set(fidelity["metrics"]) == set(DEFAULT_ROWS)  # every default evaluation row
     assert manifest["reference"]["steps"] > 0 and "reference" in manifest["baselines"]["floyd-steinberg"]
     assert any("a.png" in path for path in manifest["data"]["train"])
     assert (out / "configs" / "joint.yaml").is_file() and (results / "descreening.png").is_file()
