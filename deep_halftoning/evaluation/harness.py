@@ -14,7 +14,7 @@ from ..models.metrics import psnr, ssim
 from .figures import comparison_figure
 from .methods import Method
 from .photos import read_photo
-from .rows import make_halftone
+from .rows import make_halftone, row_target
 from .scores import Score, Scores
 
 
@@ -41,12 +41,13 @@ def evaluate(
         clean = read_photo(path, max_side)
         for h in halftones:
             results = _descreened(clean, h, index, methods, timing)
+            target = row_target(clean, h)
             for name, result in results.items():
-                values[(h, name)][0].append(psnr(result, clean))
-                values[(h, name)][1].append(ssim(result, clean))
-            write_image(out / f"{path.stem}_{h}.png", np.concatenate([clean, *results.values()], axis=1))
+                values[(h, name)][0].append(psnr(result, target))
+                values[(h, name)][1].append(ssim(result, target))
+            write_image(out / f"{path.stem}_{h}.png", np.concatenate([target, *results.values()], axis=1))
             if index == 0:
-                panels[h] = {**results, "original": clean}
+                panels[h] = {**results, "original": target}
     if figure is not None and panels:
         comparison_figure(panels, figure)
     return {key: Score.of(*value) for key, value in values.items()}

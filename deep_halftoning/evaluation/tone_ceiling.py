@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ..inference import analyse, descreen_baseline
 from ..models.metrics import psnr
 from .photos import read_photo
-from .rows import make_halftone
+from .rows import make_halftone, row_target
 from .statistics import summarise
 from .tables import cell, header
 
@@ -56,7 +56,8 @@ def ceiling_values(
     for index, path in enumerate(tqdm(images, desc="images", unit="image")):
         clean = read_photo(path, max_side)
         for h in halftones:
-            for column, value in row_scores(clean, make_halftone(clean, h, seed=index), sigma).items():
+            screened = make_halftone(clean, h, seed=index)
+            for column, value in row_scores(row_target(clean, h), screened, sigma).items():
                 values[(h, column)].append(value)
     return values
 

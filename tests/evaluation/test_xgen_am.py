@@ -148,19 +148,21 @@ def test_xgen_is_independent_of_the_package_screens():
     assert imported and not [name for name in imported if "deep_halftoning" in name or name.startswith(".")]
 
 
-@pytest.mark.parametrize("period", [4, 8])
-def test_an_ideal_ink_print_averages_to_the_photo_itself_at_its_screen_period(period):
-    """The ideal-ink rows measure screen removal alone: the print's low-pass (in linear light) is the photo's."""
-    from deep_halftoning.evaluation.rows import ideal_xgen
+@pytest.mark.parametrize("period", [3, 8])
+def test_an_ideal_ink_row_is_a_screen_of_its_period_over_its_own_target(period):
+    """The ideal-ink rows measure screen removal alone: the print's low-pass (in linear light) is the row's
+    target, the photo through the same enlargement, and its screen has the row's period."""
+    from deep_halftoning.evaluation.rows import ideal_target, ideal_xgen
+    from deep_halftoning.inference.detect import analyse
 
-    photo = cv2.resize(np.random.default_rng(5).random((6, 6, 3)).astype(np.float32), (192, 192))
-    printed = ideal_xgen(photo, 0, period=period)
-    assert xg.screen_period(600.0 / (period * 1.25), 600.0) / 1.25 == pytest.approx(period)
+    photo = cv2.resize(np.random.default_rng(5).random((6, 6, 3)).astype(np.float32), (240, 240))
+    printed, target = ideal_xgen(photo, 0, period=period), ideal_target(photo, period=period)
+    assert printed.shape == target.shape == photo.shape
+    assert analyse(printed).screens[0].period == pytest.approx(period, rel=0.03)
 
     def low_pass(image):
-        return xg.linear_to_srgb(cv2.GaussianBlur(xg.srgb_to_linear(image), (0, 0), period))[16:-16, 16:-16]
+        return xg.linear_to_srgb(cv2.GaussianBlur(xg.srgb_to_linear(image), (0, 0), period))[24:-24, 24:-24]
 
-    error = np.mean((low_pass(printed) - low_pass(photo)) ** 2)
-    assert 10 * np.log10(1 / error) > 38  # the process inks of am-xgen+scan fall far short (their colour)
-    process = xg.xgen_am(photo, 0, lpi=600.0 / (period * 1.25))
+    assert 10 * np.log10(1 / np.mean((low_pass(printed) - low_pass(target)) ** 2)) > 38
+    process = xg.xgen_am(photo, 0, lpi=600.0 / (period * 1.25))  # the process inks of am-xgen+scan: their colour
     assert 10 * np.log10(1 / np.mean((low_pass(process) - low_pass(photo)) ** 2)) < 30
