@@ -82,6 +82,11 @@ def at_base_period(clean: np.ndarray, period: float) -> np.ndarray:
     return clean if period == BASE_PERIOD else _resized(clean, size, period > BASE_PERIOD)
 
 
+def _at_period(image: np.ndarray, clean: np.ndarray, period: float) -> np.ndarray:
+    """``image`` (at :data:`BASE_PERIOD`) brought back to the size of ``clean``, where its screen is ``period``."""
+    return image if period == BASE_PERIOD else _resized(image, clean.shape[1::-1], period < BASE_PERIOD)
+
+
 def ideal_xgen(clean: np.ndarray, seed: int, *, period: float) -> np.ndarray:
     """The cross-generator AM print and scan with ideal inks on white paper (its contone is the photo, so the
     row measures screen removal alone) at a screen of ``period`` pixels: printed at :data:`BASE_PERIOD` px and
@@ -89,13 +94,12 @@ def ideal_xgen(clean: np.ndarray, seed: int, *, period: float) -> np.ndarray:
     dpi, scan_scale = 600.0, 1.25
     base = at_base_period(clean, period)
     printed = xgen_am(base, seed, lpi=dpi / (BASE_PERIOD * scan_scale), dpi=dpi, scan_scale=scan_scale, inks="ideal")
-    return printed if base is clean else _resized(printed, clean.shape[1::-1], period < BASE_PERIOD)
+    return _at_period(printed, clean, period)
 
 
 def ideal_target(clean: np.ndarray, *, period: float) -> np.ndarray:
     """What :func:`ideal_xgen` printed: the photo through the same shrinking and enlarging."""
-    base = at_base_period(clean, period)
-    return clean if base is clean else _resized(base, clean.shape[1::-1], period < BASE_PERIOD)
+    return _at_period(at_base_period(clean, period), clean, period)
 
 
 for _period in PERIODS:

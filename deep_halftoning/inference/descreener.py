@@ -20,6 +20,10 @@ from .runtime import make_runtime
 from .tiling import tiled_apply, tiles
 
 
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
 def pick_device(device: str | None = None) -> torch.device:
     """``device`` checked against this machine, or the best available: CUDA, then Apple MPS, then CPU.
 
@@ -28,7 +32,7 @@ def pick_device(device: str | None = None) -> torch.device:
     if device in (None, "", "auto"):
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     try:
@@ -37,7 +41,7 @@ def pick_device(device: str | None = None) -> torch.device:
         raise ValueError(f"{device}: not a device; use cpu, cuda, cuda:N or mps") from None
     if chosen.type == "cuda" and (not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()):
         raise ValueError(f"{device}: no such CUDA GPU on this machine")
-    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    if chosen.type == "mps" and not _mps_available():
         raise ValueError(f"{device}: Apple MPS is not available on this machine")
     return chosen
 
@@ -141,6 +145,9 @@ class Descreener:
         with torch.inference_mode(), runtime.autocast():
             return self.pipeline.object_probabilities(small.to(runtime.device))[1].float().cpu()
 
+    def _tile_count(self, image: torch.Tensor) -> int:
+        return sum(1 for _ in tiles(*image.shape[-2:], self.tile, self.overlap))
+
     def _tiled(self, image: torch.Tensor, run, bar) -> torch.Tensor:
         return tiled_apply(image, run, self.tile, self.overlap, self.batch, progress=bar.update)
 
@@ -170,9 +177,9 @@ class Descreener:
         size = tuple(image.shape[-2:])
         canonical = to_canonical(image[None], factor)[0] if factor != 1.0 else None
         full_pass = canonical is None or self.pipeline.details is not None  # else CoarseNet's image is the output
-        count = sum(1 for _ in tiles(*size, self.tile, self.overlap)) if full_pass else 0
+        count = self._tile_count(image) if full_pass else 0
         if canonical is not None:
-            count += sum(1 for _ in tiles(*canonical.shape[-2:], self.tile, self.overlap))
+            count += self._tile_count(canonical)
         with tqdm(total=count, desc="tiles", unit="tile", disable=not progress, leave=False) as bar:
             coarse = None if canonical is None else self._tiled(canonical, lambda t, _: self.runtime.coarse(t), bar)
             del canonical
