@@ -165,11 +165,11 @@ class Descreener:
         grey = image.ndim == 2
         rgb = np.repeat(image[..., None], 3, axis=2) if grey else image
         factor = (scale or self.choose_scale(rgb)).factor
-        tensor = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))
-        out = self._descreen(tensor, factor, progress)
-        del tensor, rgb  # free page-sized buffers before the output copy
-        result = out.numpy().transpose(1, 2, 0)
-        return np.ascontiguousarray(result.mean(axis=2) if grey else result, dtype=np.float32)
+        # C x H x W views of H x W x C memory: tiles are copied out of the page and blended into
+        # the output one batch at a time, so a page costs its input and output buffers only
+        page = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)
+        result = np.ascontiguousarray(self._descreen(page, factor, progress).permute(1, 2, 0).numpy())
+        return result.mean(axis=2, dtype=np.float32) if grey else result
 
     def _descreen(self, image: torch.Tensor, factor: float, progress: bool) -> torch.Tensor:
         """The descreened ``3 x H x W`` image: CoarseNet over the page at the screen scale ``factor``

@@ -55,9 +55,11 @@ def tiled_apply(
     the overlaps and accumulated on the CPU, so memory stays bounded by the tile batch
     plus one output image. The tiles form a grid of rows x columns, so the weights' sum is
     the product of a row sum and a column sum: each tile's weights are normalised up front.
+    The output is a ``C x H x W`` view of ``H x W x C`` memory, so ``out.permute(1, 2, 0)``
+    is the image in NumPy's layout without a copy.
     """
     _, height, width = image.shape
-    out = torch.zeros(out_channels, height, width)
+    out = torch.zeros(height, width, out_channels).permute(2, 0, 1)
     row_weights = _normalised_windows(height, tile, overlap)
     column_weights = _normalised_windows(width, tile, overlap)
     boxes = list(tiles(height, width, tile, overlap))

@@ -31,6 +31,7 @@ def test_tiles_cover_and_blend():
     image = torch.rand(3, 301, 517)
     out = tiled_apply(image, lambda t, boxes: t * 0.5, tile=128, overlap=32, batch=3)
     torch.testing.assert_close(out, image * 0.5)
+    assert out.permute(1, 2, 0).is_contiguous()  # H x W x C memory: NumPy's layout without a copy
 
 
 def test_tiled_inference_matches_whole_image(details_checkpoint):
@@ -42,7 +43,15 @@ def test_tiled_inference_matches_whole_image(details_checkpoint):
     whole = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=288, overlap=64, precision="fp32")(image)
     np.testing.assert_allclose(whole, direct, atol=1e-5)  # one tile: exactly what the pipeline computes
     tiled = Descreener.from_checkpoint(details_checkpoint, device="cpu", tile=128, overlap=64, batch=2)(image)
-    assert whole.shape == image.shape and whole.dtype == np.float32
+    assert whole.shape == image.shape and whole.dtype == np.float32 and whole.flags.c_contiguous
+    before = image.copy()
+    np.testing.assert_array_equal(
+        whole,
+        Descreener.from_checkpoint(  # any float layout, the input untouched
+            details_checkpoint, device="cpu", tile=288, overlap=64, precision="fp32"
+        )(image.astype(np.float64)[:, ::-1][:, ::-1]),
+    )
+    np.testing.assert_array_equal(image, before)
     assert np.abs(whole - tiled).mean() < 2e-3
     assert np.abs(whole - tiled).max() < 0.1  # random weights amplify border effects; trained nets agree closer
     # no seams: the tiled result is no rougher along tile boundaries than elsewhere
