@@ -27,12 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "descreen.md"
-A4_600DPI = (7016, 4960)
 #: row label -> (backend, precision) of the shipped descreener
 SHIPPED_RUNS = {
     "shipped descreener, torch, auto precision (the default before)": ("torch", "auto"),
@@ -42,31 +40,6 @@ SHIPPED_RUNS = {
 }
 FFT = "peer: FFT notch filter on the whole page"
 PHASES = ("decode", "analyse", "descreen", "encode")
-
-
-def make_page(scale: float) -> np.ndarray:
-    """Photos laid out on a white page, screened at 150 lpi / 600 dpi and scanned."""
-    from deep_halftoning.data.sources import embedded_records
-    from deep_halftoning.halftone import halftone
-    from deep_halftoning.halftone.scan import ScanSettings, simulate_scan
-    from deep_halftoning.io import read_image
-
-    height, width = (round(s * scale) for s in A4_600DPI)
-    page = np.ones((height, width, 3), np.float32)
-    photos = [read_image(r.image) for r in embedded_records("train")]
-    rows, cols, margin = 4, 2, round(200 * scale)
-    cell_h, cell_w = (height - 2 * margin) // rows, (width - 2 * margin) // cols
-    for i in range(rows * cols):
-        photo = photos[i % len(photos)]
-        photo = np.repeat(photo[..., None], 3, axis=2) if photo.ndim == 2 else photo
-        y, x = margin + (i // cols) * cell_h, margin + (i % cols) * cell_w
-        page[y : y + cell_h - 40, x : x + cell_w - 40] = cv2.resize(
-            photo, (cell_w - 40, cell_h - 40), interpolation=cv2.INTER_CUBIC
-        ).clip(0, 1)
-    screened = halftone(page, "am-cmyk", lpi=150.0, dpi=600.0).image
-    return simulate_scan(
-        screened, ScanSettings(blur_sigma=0.6, paper_strength=0.01, noise_sigma=0.01, rotation=0.0, jpeg_quality=None)
-    )
 
 
 def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str, precision: str) -> dict:
@@ -148,6 +121,7 @@ def _named(item: str) -> tuple[str, str]:
 
 
 def main() -> None:
+    from deep_halftoning.evaluation.page import make_page
     from deep_halftoning.inference import load_pipeline, shipped_checkpoint
     from deep_halftoning.inference.export import cached_openvino_model
     from deep_halftoning.io import write_image, write_text
@@ -236,7 +210,7 @@ def main() -> None:
         ]
     lines += [
         "GPU path: `Descreener(device='cuda')` runs torch under bf16 (or fp16) autocast; raise `batch`/`tile` to fill "
-        "the GPU.",
+        "the GPU. The same page on a GPU: [gpu.md](gpu.md) (`python experiments/gpu_check.py`).",
         "",
     ]
     write_text(args.out, "\n".join(lines))
