@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..batch.convert import DEFAULT_METHOD, HalftoneSettings, halftone_file, rescreen_file
-from ..halftone import CATALOGUE
+from ..halftone import describe_methods
 from ..inference.wording import detect_lines
 from ..io import read_image, read_info
 from .arguments import (
@@ -33,27 +33,8 @@ def tty() -> bool:
 
 
 def _methods(args: argparse.Namespace) -> int:
-    if args.json:
-        rows = [
-            {
-                "name": m.name,
-                "family": m.family,
-                "description": m.description,
-                "binary": m.binary,
-                "params": {p.name: {"default": p.default, "help": p.help} for p in m.params},
-            }
-            for m in CATALOGUE.values()
-        ]
-        print(json.dumps(rows, indent=2))
-        return 0
-    for m in CATALOGUE.values():
-        params = ", ".join(f"{p.name}={_show(p.default)}" for p in m.params)
-        print(f"{m.name:22} {m.family:16} {m.description}" + (f"  [{params}]" if params else ""))
+    print(describe_methods(as_json=args.json))
     return 0
-
-
-def _show(value: object) -> str:
-    return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
 
 
 def _settings(args: argparse.Namespace) -> HalftoneSettings:
