@@ -75,17 +75,12 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    info = read_info(args.input)
-    from ..inference.detect import analyse, dpi_hint
+    info = read_info(args.input)  # an unreadable file is reported before OpenCV loads
+    from ..inference.detect import analyse
 
-    dpi = args.dpi or (info.dpi[0] if info.dpi else None)
-    analysis = analyse(read_image(args.input), dpi=dpi)
-    lead = analysis.screens[0] if analysis.screens else None
-    hint = dpi_hint(lead.lpi, dpi) if lead is not None and lead.lpi is not None and dpi else None
-    if args.json:
-        print(json.dumps({**analysis.to_dict(), "dpi_hint": hint}, indent=2))
-        return 0
-    print("\n".join(detect_lines(args.input, analysis.to_dict(), dpi, hint)))
+    analysis = analyse(read_image(args.input), dpi=args.dpi or (info.dpi[0] if info.dpi else None))
+    found = {**analysis.to_dict(), "dpi_hint": analysis.resolution_hint()}
+    print(json.dumps(found, indent=2) if args.json else "\n".join(detect_lines(args.input, found)))
     return 0
 
 
