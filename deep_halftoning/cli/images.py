@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..batch.convert import DEFAULT_METHOD, HalftoneSettings, halftone_file, rescreen_file
 from ..halftone import describe_methods
+from ..inference.options import checkpoint_source
 from ..inference.wording import detect_lines
 from ..io import read_image, read_info
 from .arguments import (
     HALFTONE_FLAGS,
-    UsageError,
     add_common_options,
     add_descreen_options,
     add_halftone_options,
@@ -85,22 +84,13 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    shipped = args.checkpoint in ("fidelity", "perceptual") and not Path(args.checkpoint).exists()
-    if not shipped and not Path(args.checkpoint).is_file():
-        raise UsageError(f"checkpoint {args.checkpoint} does not exist")
-    from ..inference import load_pipeline, shipped_checkpoint
-    from ..inference.export import export_pipeline, side_multiple
+    checkpoint_source(args.checkpoint)  # a missing checkpoint is reported before PyTorch loads
+    from ..inference.export import export_checkpoint
 
-    checkpoint = shipped_checkpoint(args.checkpoint) if shipped else Path(args.checkpoint)
-    pipeline = load_pipeline(checkpoint)
-    for path in export_pipeline(pipeline, args.output, args.name or checkpoint.stem, overwrite=args.overwrite):
+    exported = export_checkpoint(args.checkpoint, args.output, args.name, overwrite=args.overwrite)
+    for path in exported.files:
         print(path)
-    multiple = side_multiple(pipeline)
-    note(
-        args,
-        f"input 'halftone': N x 3 x H x W float32 RGB in [0, 1], H and W multiples of {multiple}; "
-        "output 'output': the descreened tiles, same shape (the .xml/.bin pair is OpenVINO's format)",
-    )
+    note(args, exported.interface())
     return 0
 
 
