@@ -68,17 +68,9 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def model_options(args: argparse.Namespace, flag: str) -> ModelOptions:
-    """The model's settings from the flags of the same names; refused with a classical method, checked."""
+    """The model's settings from the flags of the same names, checked (none with a classical filter)."""
     options = ModelOptions(**{f.name: getattr(args, f.name) for f in fields(ModelOptions)})
-    given = options.given()
-    if args.descreen != "model" and given:
-        raise UsageError(
-            f"--{given[0]} is for the model; it cannot be combined with {flag} {args.descreen} (a classical filter)"
-        )
-    try:
-        options.check()
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    options.check(args.descreen, flag)
     return options
 
 

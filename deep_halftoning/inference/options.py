@@ -114,8 +114,14 @@ class ModelOptions:
             if name not in ("checkpoint", "perceptual") and getattr(self, name) is not None
         }
 
-    def check(self) -> None:
-        """Raise ``ValueError`` (one line, naming the option) for settings that cannot work, before any loading."""
+    def check(self, method: str = "model", method_flag: str = "--method") -> None:
+        """Raise ``ValueError`` (one line, naming the option) for settings that cannot work, before any loading;
+        any model setting given is refused with a classical filter as ``method`` (the option ``method_flag``)."""
+        given = self.given()
+        if method != "model" and given:
+            raise ValueError(
+                f"--{given[0]} is for the model; it cannot be combined with {method_flag} {method} (a classical filter)"
+            )
         if self.checkpoint and self.perceptual:
             raise ValueError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
         if self.checkpoint and not Path(self.checkpoint).is_file():

@@ -8,7 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deep_halftoning.batch import BatchError, FileDone, Note, Planned, descreen_files
+from deep_halftoning.batch import (
+    BatchError,
+    FileDone,
+    HalftoneSettings,
+    ModelOptions,
+    Note,
+    Planned,
+    descreen_files,
+    rescreen_file,
+)
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
 from deep_halftoning.io import write_image
@@ -65,6 +74,16 @@ def test_python_keeps_the_guarantees(scans, tmp_path, interrupt_second_file):
         descreen_files([scans], tmp_path / "out", method="gaussian")
     with pytest.raises(BatchError, match="would overwrite the input"):
         descreen_files([scans / "b" / "photo.png"], scans / "b", suffix="", method="gaussian")
+    with pytest.raises(ValueError, match=r"^--tile is for the model; .* --method gaussian \(a classical filter\)$"):
+        descreen_files([scans], tmp_path / "out", recursive=True, method="gaussian", model=ModelOptions(tile=64))
+    with pytest.raises(ValueError, match="^--backend is for the model; it cannot be combined with --descreen fft"):
+        rescreen_file(
+            scans / "b" / "photo.png",
+            tmp_path / "r.png",
+            HalftoneSettings(),
+            method="fft",
+            model=ModelOptions(backend="torch"),
+        )
     summary = descreen_files([scans], tmp_path / "out", recursive=True, method="gaussian", summary=False)
     assert summary.interrupted and [r.status for r in summary.files] == ["descreened", "interrupted", "not started"]
     assert summary.summary_file is None and sorted(p.name for p in (tmp_path / "out").rglob("*.png")) == [
