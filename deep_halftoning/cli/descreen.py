@@ -7,25 +7,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..batch import (
-    SUMMARY_NAME,
-    BatchOptions,
-    BatchSummary,
-    Event,
-    FileDone,
-    Note,
-    Planned,
-    descreen_files,
-)
-from .arguments import (
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    add_bit_depth,
-    add_common_options,
-    add_descreen_options,
-    add_flags,
-    model_options,
-)
+from ..batch import SUMMARY_NAME, BatchOptions, BatchSummary, Event, FileDone, Note, Planned, descreen_files
+from .arguments import EXIT_INTERRUPTED, EXIT_USAGE, add_bit_depth, add_descreen_options, add_flags, model_options
 from .images import tty
 
 #: The end of ``descreen --help``: what the command writes and keeps.
@@ -117,5 +100,4 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     add("--no-summary", action="store_true", help="write no summary")
     add_bit_depth(ds)
     add_descreen_options(ds, "--method")
-    add_common_options(ds)
     ds.set_defaults(run=_descreen)

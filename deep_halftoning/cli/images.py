@@ -11,14 +11,7 @@ from ..halftone import describe_methods
 from ..inference.options import checkpoint_source
 from ..inference.wording import detect_lines
 from ..io import read_image, read_info
-from .arguments import (
-    HALFTONE_FLAGS,
-    add_common_options,
-    add_descreen_options,
-    add_halftone_options,
-    model_options,
-    number,
-)
+from .arguments import HALFTONE_FLAGS, add_descreen_options, add_halftone_options, model_options, number
 
 
 def note(args: argparse.Namespace, text: str) -> None:
@@ -111,8 +104,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ht.add_argument("output", help="output image; its suffix picks the format")
     add_halftone_options(ht, DEFAULT_METHOD)
     ht.set_defaults(run=_halftone)
-    for command in (methods, ht):
-        add_common_options(command)
 
 
 def add_more_commands(sub: argparse._SubParsersAction) -> None:
@@ -147,5 +138,3 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     )
     dt.add_argument("--json", action="store_true", help="machine-readable output")
     dt.set_defaults(run=_detect)
-    for command in (rs, ex, dt):
-        add_common_options(command)
