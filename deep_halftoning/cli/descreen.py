@@ -1,4 +1,4 @@
-"""The ``descreen`` command: the batch engine's options as flags, its progress and totals as lines on stderr."""
+"""The ``descreen`` command: the batch engine's options as flags, its totals and errors as lines on stderr."""
 
 from __future__ import annotations
 
@@ -7,47 +7,12 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..batch import SUMMARY_NAME, BatchOptions, BatchSummary, Event, FileDone, Note, Planned, descreen_files
+from ..batch import SUMMARY_NAME, BatchOptions, BatchSummary, ProgressPrinter, descreen_files
+from ..batch.progress import stderr_is_terminal
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE, add_bit_depth, add_descreen_options, add_flags, model_options
-from .images import tty
 
 #: The end of ``descreen --help``: what the command writes and keeps.
 DESCREEN_EPILOG = (Path(__file__).parent / "descreen_help.txt").read_text(encoding="utf-8")
-
-
-class _Printer:
-    """The batch's events as lines on stderr: above a progress bar with ETA on a terminal, plain lines
-    otherwise. ``--quiet`` keeps warnings and errors only."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Note):
-            self.line(f"note: {event.text}", event.important)
-        elif isinstance(event, Planned) and not self.quiet and event.total > 1 and tty():
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=event.total, desc="descreen", unit="file", file=sys.stderr, dynamic_ncols=True)
-        elif isinstance(event, FileDone):
-            line, important = event.record.line()
-            self.line(f"[{event.number}/{event.total}] {line}", important)
-            if self.bar is not None:
-                self.bar.update()
-
-    def line(self, text: str, important: bool = False) -> None:
-        if self.quiet and not important:
-            return
-        if self.bar is not None:
-            self.bar.write(text, file=sys.stderr)
-        else:
-            print(text, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _totals(summary: BatchSummary) -> int:
@@ -61,22 +26,19 @@ def _totals(summary: BatchSummary) -> int:
 def _descreen(args: argparse.Namespace) -> int:
     model = model_options(args, "--method")
     to_stdout = args.summary == "-" and not args.no_summary
-    printer = _Printer(args.quiet)
-    try:
+    with ProgressPrinter(args.quiet) as progress:
         summary = descreen_files(
             args.inputs,
             args.output,
             model=model,
-            progress=printer,
-            tile_progress=tty() and not args.quiet,
+            progress=progress,
+            tile_progress=stderr_is_terminal() and not args.quiet,
             raise_errors=args.debug,
             **{f.name: getattr(args, f.name) for f in fields(BatchOptions) if "help" in f.metadata},
             bit_depth=args.bit_depth,
             method=args.descreen,
             summary=False if args.no_summary or to_stdout else (args.summary or True),
         )
-    finally:
-        printer.close()
     if to_stdout:
         sys.stdout.write(summary.to_json())
     for error in summary.errors:

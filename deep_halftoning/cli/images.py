@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..batch.convert import DEFAULT_METHOD, HalftoneSettings, halftone_file, rescreen_file
+from ..batch.progress import stderr_is_terminal
 from ..halftone import describe_methods
 from ..inference.options import checkpoint_source
 from ..inference.wording import detect_lines
@@ -18,10 +19,6 @@ def note(args: argparse.Namespace, text: str) -> None:
     """``text`` on stderr, unless ``--quiet``."""
     if not args.quiet:
         print(text, file=sys.stderr)
-
-
-def tty() -> bool:
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
 def _methods(args: argparse.Namespace) -> int:
@@ -59,7 +56,7 @@ def _rescreen(args: argparse.Namespace) -> int:
         method=args.descreen,
         model=model,
         bit_depth=args.bit_depth,
-        tile_progress=tty() and not args.quiet,
+        tile_progress=stderr_is_terminal() and not args.quiet,
         note=lambda text: note(args, text),
     )
     _say_method(args, settings.method)

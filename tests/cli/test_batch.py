@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from deep_halftoning.batch import (
     ModelOptions,
     Note,
     Planned,
+    ProgressPrinter,
     descreen_files,
     rescreen_file,
 )
@@ -67,6 +69,23 @@ def test_python_and_command_line_write_the_same_files_and_summary(scans, tmp_pat
     kinds = [type(e) for e in events]
     assert kinds.index(Planned) < kinds.index(FileDone) and kinds.count(FileDone) == 3
     assert any(isinstance(e, Note) and e.important and "page_png_descreened" in e.text for e in events)
+
+
+def test_the_progress_printer_prints_what_the_command_line_does(scans, tmp_path, capsys):
+    def lines(out: Path) -> list[str]:
+        err = capsys.readouterr().err.replace(str(out), "OUT")
+        return [re.sub(r"[0-9.]+ s\)$", "T s)", line) for line in err.splitlines()]
+
+    assert main(["descreen", str(scans), "-r", "-o", str(tmp_path / "cli"), "--method", "gaussian"]) == 0
+    printed = lines(tmp_path / "cli")
+    with ProgressPrinter() as progress:
+        descreen_files([scans], tmp_path / "py", recursive=True, method="gaussian", progress=progress)
+    assert lines(tmp_path / "py") == printed[:-1]  # all but the totals, which are the command's
+    assert len(printed) == 6 and printed[-2].startswith("[3/3] ")
+    with ProgressPrinter(quiet=True) as progress:
+        descreen_files([scans], tmp_path / "quiet", recursive=True, method="gaussian", progress=progress)
+    quiet = lines(tmp_path / "quiet")  # the important note (a renamed output) and the warning only
+    assert set(quiet) < set(printed) and [line.split(":")[0] for line in quiet] == ["note", "[3/3] warning"]
 
 
 def test_python_keeps_the_guarantees(scans, tmp_path, interrupt_second_file):
