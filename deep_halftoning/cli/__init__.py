@@ -12,8 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import descreen, images
-from .arguments import EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError, add_common_options
+from . import commands
+from .arguments import EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -22,12 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="deep-halftoning", description="Halftone, descreen and rescreen images.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("train", help="train a stage: deep-halftoning train experiment=coarse [hydra overrides]")
-    images.add_commands(sub)
-    descreen.add_command(sub)
-    images.add_more_commands(sub)
+    commands.add_commands(sub)
     for name, command in sub.choices.items():
         if name != "train":  # Hydra parses train's arguments
-            add_common_options(command)
+            command.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+            command.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
 

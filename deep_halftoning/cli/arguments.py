@@ -7,6 +7,7 @@ import math
 from dataclasses import fields
 from typing import NoReturn
 
+from ..batch.convert import DEFAULT_METHOD, HalftoneSettings
 from ..halftone import MODES
 from ..halftone.presets import preset_names
 from ..inference.options import ModelOptions
@@ -74,14 +75,10 @@ def model_options(args: argparse.Namespace, flag: str) -> ModelOptions:
     return options
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-
-
-def add_halftone_options(parser: argparse.ArgumentParser, default_method: str) -> None:
+def add_halftone_options(parser: argparse.ArgumentParser) -> None:
+    """The halftoning method, its settings and parameters (read back by :func:`halftone_settings`)."""
     add = parser.add_argument
-    add("--method", metavar="NAME", help=f"halftoning method (default {default_method}; see `deep-halftoning methods`)")
+    add("--method", metavar="NAME", help=f"halftoning method (default {DEFAULT_METHOD}; see `deep-halftoning methods`)")
     add("--preset", metavar="NAME", help=f"named settings ({', '.join(preset_names())}) or the path of a preset YAML")
     add("--mode", choices=MODES, help="grey, per-channel RGB, or CMYK inks (default: by input)")
     add("--ucr", type=_unit_interval, help="under-colour removal for CMYK, 0..1 (default 1)")
@@ -97,6 +94,13 @@ def add_halftone_options(parser: argparse.ArgumentParser, default_method: str) -
         "--param", type=_key_value, action="append", metavar="KEY=VALUE", help="any other method parameter (repeatable)"
     )
     add_bit_depth(parser)
+
+
+def halftone_settings(args: argparse.Namespace) -> HalftoneSettings:
+    """The halftoning settings of the flags, on top of an optional preset; checked before any image is read."""
+    params = dict(args.param or [])
+    params.update({name: getattr(args, name) for name in HALFTONE_FLAGS if getattr(args, name) is not None})
+    return HalftoneSettings.of(args.preset, args.method, args.mode, args.ucr, params)
 
 
 def add_bit_depth(parser: argparse.ArgumentParser) -> None:

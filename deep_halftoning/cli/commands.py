@@ -1,18 +1,35 @@
-"""The commands on one image: ``methods``, ``halftone``, ``rescreen``, ``detect``, ``export``."""
+"""The commands: ``methods``, ``halftone``, ``descreen``, ``rescreen``, ``export``, ``detect``; each its flags and a
+function that calls the library and prints what it did (progress, notes and totals on stderr)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import fields
+from pathlib import Path
 
-from ..batch.convert import DEFAULT_METHOD, HalftoneSettings, halftone_file, rescreen_file
+from ..batch import SUMMARY_NAME, BatchOptions, ProgressPrinter, descreen_files
+from ..batch.convert import halftone_file, rescreen_file
 from ..batch.progress import stderr_is_terminal
 from ..halftone import describe_methods
 from ..inference.options import checkpoint_source
 from ..inference.wording import detect_lines
 from ..io import read_image, read_info
-from .arguments import HALFTONE_FLAGS, add_descreen_options, add_halftone_options, model_options, number
+from .arguments import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    add_bit_depth,
+    add_descreen_options,
+    add_flags,
+    add_halftone_options,
+    halftone_settings,
+    model_options,
+    number,
+)
+
+#: The end of ``descreen --help``: what the command writes and keeps.
+DESCREEN_EPILOG = (Path(__file__).parent / "descreen_help.txt").read_text(encoding="utf-8")
 
 
 def note(args: argparse.Namespace, text: str) -> None:
@@ -26,13 +43,6 @@ def _methods(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(args: argparse.Namespace) -> HalftoneSettings:
-    """The halftoning settings of the flags, on top of an optional preset; checked before any image is read."""
-    params = dict(args.param or [])
-    params.update({name: getattr(args, name) for name in HALFTONE_FLAGS if getattr(args, name) is not None})
-    return HalftoneSettings.of(args.preset, args.method, args.mode, args.ucr, params)
-
-
 def _say_method(args: argparse.Namespace, method: str) -> None:
     """No silent default: name the method when neither --method nor a preset did."""
     if not args.method and not args.preset:
@@ -40,15 +50,41 @@ def _say_method(args: argparse.Namespace, method: str) -> None:
 
 
 def _halftone(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = halftone_settings(args)
     halftone_file(args.input, args.output, settings, bit_depth=args.bit_depth, note=lambda t: note(args, t))
     _say_method(args, settings.method)
     return 0
 
 
+def _descreen(args: argparse.Namespace) -> int:
+    model = model_options(args, "--method")
+    to_stdout = args.summary == "-" and not args.no_summary
+    with ProgressPrinter(args.quiet) as progress:
+        summary = descreen_files(
+            args.inputs,
+            args.output,
+            model=model,
+            progress=progress,
+            tile_progress=stderr_is_terminal() and not args.quiet,
+            raise_errors=args.debug,
+            **{f.name: getattr(args, f.name) for f in fields(BatchOptions) if "help" in f.metadata},
+            bit_depth=args.bit_depth,
+            method=args.descreen,
+            summary=False if args.no_summary or to_stdout else (args.summary or True),
+        )
+    if to_stdout:
+        sys.stdout.write(summary.to_json())
+    for error in summary.errors:
+        print(f"deep-halftoning: error: {error}", file=sys.stderr)
+    print(summary.totals_line(), file=sys.stderr)
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE if summary.counts["failed"] or summary.errors else 0
+
+
 def _rescreen(args: argparse.Namespace) -> int:
     model = model_options(args, "--descreen")
-    settings = _settings(args)
+    settings = halftone_settings(args)
     rescreen_file(
         args.input,
         args.output,
@@ -85,7 +121,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """``methods``, ``halftone``, ``rescreen``, ``export`` and ``detect`` (``descreen`` comes between them)."""
+    """Every command but ``train``, in the order of the help."""
     methods = sub.add_parser("methods", help="list the halftoning methods and their parameters")
     methods.add_argument("--json", action="store_true", help="machine-readable output")
     methods.set_defaults(run=_methods)
@@ -99,12 +135,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     ht.add_argument("input", help="input image (any common format, grey/RGB/RGBA/palette/16-bit/CMYK)")
     ht.add_argument("output", help="output image; its suffix picks the format")
-    add_halftone_options(ht, DEFAULT_METHOD)
+    add_halftone_options(ht)
     ht.set_defaults(run=_halftone)
 
+    _add_descreen(sub)
 
-def add_more_commands(sub: argparse._SubParsersAction) -> None:
-    """``rescreen``, ``export`` and ``detect``, after ``descreen`` in the help."""
     rs = sub.add_parser(
         "rescreen",
         help="descreen a scan, then halftone it with another method",
@@ -112,7 +147,7 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     )
     rs.add_argument("input", help="scanned halftone")
     rs.add_argument("output", help="output image")
-    add_halftone_options(rs, DEFAULT_METHOD)
+    add_halftone_options(rs)
     add_descreen_options(rs, "--descreen")
     rs.set_defaults(run=_rescreen)
 
@@ -135,3 +170,23 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     )
     dt.add_argument("--json", action="store_true", help="machine-readable output")
     dt.set_defaults(run=_detect)
+
+
+def _add_descreen(sub: argparse._SubParsersAction) -> None:
+    """``descreen``: the batch engine's options and the model's."""
+    ds = sub.add_parser(
+        "descreen",
+        help="descreen scans into clean images",
+        description="Descreen scans: files, or folders with -r.",
+        epilog=DESCREEN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = ds.add_argument
+    add("inputs", nargs="+", help="scanned halftones, or folders of them with -r")
+    add("-o", "--output", required=True, help="output folder")
+    add_flags(ds, BatchOptions)
+    add("--summary", metavar="FILE", help=f"JSON summary file, - for stdout (default OUT/{SUMMARY_NAME})")
+    add("--no-summary", action="store_true", help="write no summary")
+    add_bit_depth(ds)
+    add_descreen_options(ds, "--method")
+    ds.set_defaults(run=_descreen)
