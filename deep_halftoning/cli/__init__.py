@@ -30,18 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def _message(err: Exception) -> str:
     """The line that reports ``err``: what is wrong, and for an unexpected error its type and how to see more."""
     if isinstance(err, UsageError):
         return str(err) if str(err).startswith("deep-halftoning") else f"deep-halftoning: error: {err}"
+    text = str(err).strip()
+    line = text.splitlines()[0] if text else type(err).__name__
     if isinstance(err, (ValueError, OSError)):  # bad options and inputs, unreadable or unwritable images
-        return f"deep-halftoning: error: {_one_line(err)}"
-    return f"deep-halftoning: error: {_one_line(err)} ({type(err).__name__}; rerun with --debug for the traceback)"
+        return f"deep-halftoning: error: {line}"
+    return f"deep-halftoning: error: {line} ({type(err).__name__}; rerun with --debug for the traceback)"
 
 
 def _train(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""The parser's pieces: one-line usage errors, checked number types, the options commands share."""
+"""The parser's pieces: one-line usage errors, checked number types, the options commands share and their
+values read back (:func:`model_options`, :func:`halftone_settings`)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,7 @@ def halftone_settings(args: argparse.Namespace) -> HalftoneSettings:
 
 
 def add_bit_depth(parser: argparse.ArgumentParser) -> None:
+    """The output bit depth (halftone, descreen, rescreen)."""
     parser.add_argument(
         "--bit-depth",
         type=int,
