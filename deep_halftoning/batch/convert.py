@@ -132,7 +132,7 @@ def rescreen_file(
     from .engine import load_method
 
     model = model or ModelOptions()
-    model.check()
+    model.check(method, "--descreen")
 
     def rescreen() -> Transform:
         clean, _ = load_method(method, model, tile_progress, lambda text: note(f"note: {text}"))

@@ -367,7 +367,7 @@ def descreen_files(
     options that cannot work raise one-line ``ValueError``s before anything is loaded or written.
     """
     batch, model = BatchOptions(**options), model or ModelOptions()
-    model.check()
+    model.check(batch.method)
     notify = progress or (lambda event: None)
     expected = PresetScreen.of(batch.preset) if batch.preset else None
     out_dir = Path(output)

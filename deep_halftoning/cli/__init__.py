@@ -12,8 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..io import ImageReadError, ImageWriteError
-from . import descreen, images
+from . import commands
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -23,15 +22,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="deep-halftoning", description="Halftone, descreen and rescreen images.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("train", help="train a stage: deep-halftoning train experiment=coarse [hydra overrides]")
-    images.add_commands(sub)
-    descreen.add_command(sub)
-    images.add_more_commands(sub)
+    commands.add_commands(sub)
+    for name, command in sub.choices.items():
+        if name != "train":  # Hydra parses train's arguments
+            command.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+            command.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
 
-def _one_line(err: BaseException) -> str:
+def _message(err: Exception) -> str:
+    """The line that reports ``err``: what is wrong, and for an unexpected error its type and how to see more."""
+    if isinstance(err, UsageError):
+        return str(err) if str(err).startswith("deep-halftoning") else f"deep-halftoning: error: {err}"
     text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+    line = text.splitlines()[0] if text else type(err).__name__
+    if isinstance(err, (ValueError, OSError)):  # bad options and inputs, unreadable or unwritable images
+        return f"deep-halftoning: error: {line}"
+    return f"deep-halftoning: error: {line} ({type(err).__name__}; rerun with --debug for the traceback)"
 
 
 def _train(argv: list[str]) -> int:
@@ -50,31 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:
         return _train(argv[1:])
-    debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
-    except UsageError as err:
-        if debug:
-            raise
-        print(err if str(err).startswith("deep-halftoning") else f"deep-halftoning: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print("deep-halftoning: interrupted; no output was left half-written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ImageReadError, ImageWriteError, ValueError, OSError) as err:
-        if debug:
+    except Exception as err:  # noqa: BLE001 - one line, not a traceback, for whatever goes wrong
+        if "--debug" in argv:
             raise
-        print(f"deep-halftoning: error: {_one_line(err)}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as err:  # noqa: BLE001 - one line, not a traceback, for whatever else goes wrong
-        if debug:
-            raise
-        print(
-            f"deep-halftoning: error: {_one_line(err)} ({type(err).__name__}; rerun with --debug for the traceback)",
-            file=sys.stderr,
-        )
+        print(_message(err), file=sys.stderr)
         return EXIT_USAGE

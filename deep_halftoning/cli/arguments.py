@@ -1,4 +1,5 @@
-"""The parser's pieces: one-line usage errors, checked number types, the options commands share."""
+"""The parser's pieces: one-line usage errors, checked number types, the options commands share and their
+values read back (:func:`model_options`, :func:`halftone_settings`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 from dataclasses import fields
 from typing import NoReturn
 
+from ..batch.convert import DEFAULT_METHOD, HalftoneSettings
 from ..halftone import MODES
 from ..halftone.presets import preset_names
 from ..inference.options import ModelOptions
@@ -68,28 +70,16 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def model_options(args: argparse.Namespace, flag: str) -> ModelOptions:
-    """The model's settings from the flags of the same names; refused with a classical method, checked."""
+    """The model's settings from the flags of the same names, checked (none with a classical filter)."""
     options = ModelOptions(**{f.name: getattr(args, f.name) for f in fields(ModelOptions)})
-    given = options.given()
-    if args.descreen != "model" and given:
-        raise UsageError(
-            f"--{given[0]} is for the model; it cannot be combined with {flag} {args.descreen} (a classical filter)"
-        )
-    try:
-        options.check()
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    options.check(args.descreen, flag)
     return options
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-
-
-def add_halftone_options(parser: argparse.ArgumentParser, default_method: str) -> None:
+def add_halftone_options(parser: argparse.ArgumentParser) -> None:
+    """The halftoning method, its settings and parameters (read back by :func:`halftone_settings`)."""
     add = parser.add_argument
-    add("--method", metavar="NAME", help=f"halftoning method (default {default_method}; see `deep-halftoning methods`)")
+    add("--method", metavar="NAME", help=f"halftoning method (default {DEFAULT_METHOD}; see `deep-halftoning methods`)")
     add("--preset", metavar="NAME", help=f"named settings ({', '.join(preset_names())}) or the path of a preset YAML")
     add("--mode", choices=MODES, help="grey, per-channel RGB, or CMYK inks (default: by input)")
     add("--ucr", type=_unit_interval, help="under-colour removal for CMYK, 0..1 (default 1)")
@@ -107,7 +97,15 @@ def add_halftone_options(parser: argparse.ArgumentParser, default_method: str) -
     add_bit_depth(parser)
 
 
+def halftone_settings(args: argparse.Namespace) -> HalftoneSettings:
+    """The halftoning settings of the flags, on top of an optional preset; checked before any image is read."""
+    params = dict(args.param or [])
+    params.update({name: getattr(args, name) for name in HALFTONE_FLAGS if getattr(args, name) is not None})
+    return HalftoneSettings.of(args.preset, args.method, args.mode, args.ucr, params)
+
+
 def add_bit_depth(parser: argparse.ArgumentParser) -> None:
+    """The output bit depth (halftone, descreen, rescreen)."""
     parser.add_argument(
         "--bit-depth",
         type=int,

@@ -20,6 +20,7 @@ _HOMES = {
         "Halftone",
         "Method",
         "Param",
+        "describe_methods",
         "get_method",
         "halftone",
         "halftone_batch",

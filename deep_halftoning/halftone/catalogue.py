@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -103,6 +104,26 @@ class Method:
             if not (p.optional and value == p.default):
                 resolved[name] = value
         return resolved
+
+    def to_dict(self) -> dict:
+        """Name, family, description, ``binary`` and each parameter's default and help, as plain data."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "description": self.description,
+            "binary": self.binary,
+            "params": {p.name: {"default": p.default, "help": p.help} for p in self.params},
+        }
+
+    def line(self) -> str:
+        """One line: name, family, description and the parameters' defaults."""
+        params = ", ".join(f"{p.name}={_shown(p.default)}" for p in self.params)
+        return f"{self.name:22} {self.family:16} {self.description}" + (f"  [{params}]" if params else "")
+
+
+def _shown(value: object) -> str:
+    """A default as the listing writes it: a tuple as comma-separated numbers."""
+    return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
 
 
 @dataclass(frozen=True)
@@ -350,6 +371,13 @@ def _catalogue() -> dict[str, Method]:
 CATALOGUE: dict[str, Method] = _catalogue()
 #: Every method name, in catalogue order.
 METHODS: tuple[str, ...] = tuple(CATALOGUE)
+
+
+def describe_methods(as_json: bool = False) -> str:
+    """The catalogue in words, one :meth:`Method.line` per method, or as JSON (a list of :meth:`Method.to_dict`)."""
+    if as_json:
+        return json.dumps([m.to_dict() for m in CATALOGUE.values()], indent=2)
+    return "\n".join(m.line() for m in CATALOGUE.values())
 
 
 def get_method(name: str) -> Method:

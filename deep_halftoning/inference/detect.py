@@ -159,6 +159,11 @@ class ScreenAnalysis:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def resolution_hint(self) -> str | None:
+        """:func:`dpi_hint` on the lead screen's ruling: a line when the resolution looks wrong, else ``None``."""
+        lead = self.screens[0] if self.screens else None
+        return dpi_hint(lead.lpi, self.dpi) if lead is not None and lead.lpi is not None and self.dpi else None
+
 
 @dataclass(frozen=True)
 class _Geometry:

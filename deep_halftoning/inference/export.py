@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ from torch import nn
 
 from ..io import file_sha256
 from ..models.pipeline import DescreeningPipeline
+from .options import checkpoint_source
 
 #: Bumped whenever the exported graph or the cache layout changes: older entries are then rebuilt.
 EXPORT_FORMAT = 2
@@ -225,3 +227,34 @@ def export_pipeline(
         for source, target in zip(written, targets, strict=True):
             os.replace(source, target)
     return targets
+
+
+@dataclass(frozen=True)
+class Export:
+    """The files :func:`export_checkpoint` wrote, and the side their graphs' inputs are multiples of."""
+
+    files: list[Path]
+    side_multiple: int
+
+    def interface(self) -> str:
+        """The graphs' input and output, in words."""
+        return (
+            f"input 'halftone': N x 3 x H x W float32 RGB in [0, 1], H and W multiples of {self.side_multiple}; "
+            "output 'output': the descreened tiles, same shape (the .xml/.bin pair is OpenVINO's format)"
+        )
+
+
+def export_checkpoint(
+    checkpoint: str | os.PathLike, folder: str | os.PathLike, name: str | None = None, overwrite: bool = False
+) -> Export:
+    """Export the descreening pipeline of a stage or packed checkpoint, or of a shipped descreener by name
+    (see :func:`.options.checkpoint_source`), with :func:`export_pipeline`; ``name`` defaults to the stem of
+    the checkpoint's file."""
+    from .descreener import load_pipeline  # the descreener imports this module (through its runtimes)
+    from .shipped import shipped_checkpoint
+
+    source = checkpoint_source(checkpoint)
+    path = shipped_checkpoint(source) if isinstance(source, str) else source
+    pipeline = load_pipeline(path)
+    files = export_pipeline(pipeline, folder, name or path.stem, overwrite=overwrite)
+    return Export(files, side_multiple(pipeline))

@@ -18,6 +18,8 @@ TILE, OVERLAP, BATCH = 512, 64, 4
 TILE_MULTIPLE = 32
 #: The smallest screen-scale factor a page may be given (a tenth of its size on each side).
 MIN_SCALE = 0.1
+#: The descreeners shipped with the package, by name.
+SHIPPED = ("fidelity", "perceptual")
 
 
 def parse_scale(scale: str | float) -> str | float:
@@ -31,6 +33,17 @@ def parse_scale(scale: str | float) -> str | float:
     if not MIN_SCALE <= factor <= 1.0:
         raise ValueError(f"scale must be auto, off or a factor in [{MIN_SCALE}, 1], got {scale!r}")
     return factor
+
+
+def checkpoint_source(checkpoint: str | os.PathLike) -> str | Path:
+    """A checkpoint file's path, or the name of a shipped descreener (one of :data:`SHIPPED`, where no file of
+    that name exists); ``FileNotFoundError`` (one line) for neither. Nothing is loaded."""
+    path = Path(checkpoint)
+    if str(checkpoint) in SHIPPED and not path.exists():
+        return str(checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
+    return path
 
 
 def check_tiling(tile: int, overlap: int, multiple: int = 1) -> None:
@@ -101,8 +114,14 @@ class ModelOptions:
             if name not in ("checkpoint", "perceptual") and getattr(self, name) is not None
         }
 
-    def check(self) -> None:
-        """Raise ``ValueError`` (one line, naming the option) for settings that cannot work, before any loading."""
+    def check(self, method: str = "model", method_flag: str = "--method") -> None:
+        """Raise ``ValueError`` (one line, naming the option) for settings that cannot work, before any loading;
+        any model setting given is refused with a classical filter as ``method`` (the option ``method_flag``)."""
+        given = self.given()
+        if method != "model" and given:
+            raise ValueError(
+                f"--{given[0]} is for the model; it cannot be combined with {method_flag} {method} (a classical filter)"
+            )
         if self.checkpoint and self.perceptual:
             raise ValueError("--perceptual picks a shipped descreener; it cannot be combined with --checkpoint")
         if self.checkpoint and not Path(self.checkpoint).is_file():

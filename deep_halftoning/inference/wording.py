@@ -52,9 +52,10 @@ def measures(analysis: Mapping | None) -> str:
     return ", ".join(parts)
 
 
-def detect_lines(source: str, analysis: Mapping, dpi: float | None, hint: str | None) -> list[str]:
-    """What ``detect`` prints: the kind and its figures, each screen, and a hint on the resolution."""
-    share, peak = analysis["high_frequency_share"], analysis["peak_ratio"]
+def detect_lines(source: str, analysis: Mapping) -> list[str]:
+    """What ``detect`` prints: the kind and its figures, each screen, and a hint on the resolution (the
+    analysis's ``dpi_hint``, see :meth:`ScreenAnalysis.resolution_hint`)."""
+    share, peak, dpi = analysis["high_frequency_share"], analysis["peak_ratio"], analysis["dpi"]
     lines = [f"{source}: {analysis['kind']} (high-frequency share {share:.2f}, peak ratio {peak:.0f})"]
     for i, s in enumerate(analysis["screens"], 1):
         ruling = f", {s['lpi']:.0f} lpi at {dpi:g} dpi" if s["lpi"] is not None else ""
@@ -64,6 +65,6 @@ def detect_lines(source: str, analysis: Mapping, dpi: float | None, hint: str | 
         )
     if analysis["screens"] and dpi is None:
         lines.append("  hint: the file gives no resolution; --dpi DPI turns the periods into rulings (lpi)")
-    elif hint:
-        lines.append(f"  hint: {hint}")
+    elif analysis.get("dpi_hint"):
+        lines.append(f"  hint: {analysis['dpi_hint']}")
     return lines

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from deep_halftoning.batch import BatchError, FileDone, Note, Planned, descreen_files
+from deep_halftoning.batch import (
+    BatchError,
+    FileDone,
+    HalftoneSettings,
+    ModelOptions,
+    Note,
+    Planned,
+    ProgressPrinter,
+    descreen_files,
+    rescreen_file,
+)
 from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
 from deep_halftoning.io import write_image
@@ -60,11 +71,38 @@ def test_python_and_command_line_write_the_same_files_and_summary(scans, tmp_pat
     assert any(isinstance(e, Note) and e.important and "page_png_descreened" in e.text for e in events)
 
 
+def test_the_progress_printer_prints_what_the_command_line_does(scans, tmp_path, capsys):
+    def lines(out: Path) -> list[str]:
+        err = capsys.readouterr().err.replace(str(out), "OUT")
+        return [re.sub(r"[0-9.]+ s\)$", "T s)", line) for line in err.splitlines()]
+
+    assert main(["descreen", str(scans), "-r", "-o", str(tmp_path / "cli"), "--method", "gaussian"]) == 0
+    printed = lines(tmp_path / "cli")
+    with ProgressPrinter() as progress:
+        descreen_files([scans], tmp_path / "py", recursive=True, method="gaussian", progress=progress)
+    assert lines(tmp_path / "py") == printed[:-1]  # all but the totals, which are the command's
+    assert len(printed) == 6 and printed[-2].startswith("[3/3] ")
+    with ProgressPrinter(quiet=True) as progress:
+        descreen_files([scans], tmp_path / "quiet", recursive=True, method="gaussian", progress=progress)
+    quiet = lines(tmp_path / "quiet")  # the important note (a renamed output) and the warning only
+    assert set(quiet) < set(printed) and [line.split(":")[0] for line in quiet] == ["note", "[3/3] warning"]
+
+
 def test_python_keeps_the_guarantees(scans, tmp_path, interrupt_second_file):
     with pytest.raises(BatchError, match="is a folder; add -r"):
         descreen_files([scans], tmp_path / "out", method="gaussian")
     with pytest.raises(BatchError, match="would overwrite the input"):
         descreen_files([scans / "b" / "photo.png"], scans / "b", suffix="", method="gaussian")
+    with pytest.raises(ValueError, match=r"^--tile is for the model; .* --method gaussian \(a classical filter\)$"):
+        descreen_files([scans], tmp_path / "out", recursive=True, method="gaussian", model=ModelOptions(tile=64))
+    with pytest.raises(ValueError, match="^--backend is for the model; it cannot be combined with --descreen fft"):
+        rescreen_file(
+            scans / "b" / "photo.png",
+            tmp_path / "r.png",
+            HalftoneSettings(),
+            method="fft",
+            model=ModelOptions(backend="torch"),
+        )
     summary = descreen_files([scans], tmp_path / "out", recursive=True, method="gaussian", summary=False)
     assert summary.interrupted and [r.status for r in summary.files] == ["descreened", "interrupted", "not started"]
     assert summary.summary_file is None and sorted(p.name for p in (tmp_path / "out").rglob("*.png")) == [

@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from deep_halftoning.halftone import CATALOGUE, METHODS, get_method, halftone, halftone_batch
+from deep_halftoning.halftone import CATALOGUE, METHODS, describe_methods, get_method, halftone, halftone_batch
 
 REQUIRED = {
     "floyd-steinberg",
@@ -32,6 +34,17 @@ def test_catalogue_lists_every_method():
     assert set(METHODS) >= REQUIRED
     assert all(name == name.lower() and " " not in name for name in METHODS)
     assert {m.family for m in CATALOGUE.values()} == {"error-diffusion", "ordered", "am-screen"}
+
+
+def test_describe_methods_lists_each_method_with_its_defaults():
+    lines = describe_methods().splitlines()
+    assert [line.split()[0] for line in lines] == list(METHODS)
+    am = lines[METHODS.index("am-cmyk")]
+    assert am.startswith("am-cmyk                am-screen        AM colour screen") and "angles=15,75,0,45," in am
+    assert "[" not in lines[METHODS.index("bayer-4")]  # no parameters, no brackets
+    rows = json.loads(describe_methods(as_json=True))
+    assert rows == [json.loads(json.dumps(m.to_dict())) for m in CATALOGUE.values()]
+    assert rows[0]["params"]["serpentine"] == {"default": False, "help": CATALOGUE[METHODS[0]].params[0].help}
 
 
 @pytest.mark.parametrize("method", METHODS)

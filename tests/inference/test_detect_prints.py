@@ -15,7 +15,8 @@ from deep_halftoning.cli import main
 from deep_halftoning.halftone import halftone
 from deep_halftoning.halftone.scan import simulate_scan
 from deep_halftoning.inference import analyse
-from deep_halftoning.inference.detect import dpi_hint
+from deep_halftoning.inference.detect import Screen, ScreenAnalysis, dpi_hint
+from deep_halftoning.inference.wording import detect_lines
 from deep_halftoning.io import ImageInfo, write_image
 
 ANGLES = (15.0, 75.0, 0.0, 45.0)  # C, M, Y, K
@@ -88,3 +89,19 @@ def test_dpi_hints():
     assert "--dpi 300" in dpi_hint(42.5, 150)
     assert "display default" in dpi_hint(50, 72)
     assert "outside print rulings" in dpi_hint(1000, 300)
+
+
+def test_the_lead_screens_hint_and_the_lines_of_detect():
+    screen = Screen(frequency=0.25, period=4.0, angle=45.0, strength=1.0, lpi=75.0)
+    analysis = ScreenAnalysis("am", 0.5, 1000.0, [screen], dpi=300.0)
+    assert "--dpi 600" in analysis.resolution_hint()
+    assert ScreenAnalysis("am", 0.5, 1000.0, [Screen(0.25, 4.0, 45.0, 1.0)]).resolution_hint() is None
+    assert ScreenAnalysis("continuous", 0.05, 0.0, dpi=300.0).resolution_hint() is None
+    found = {**analysis.to_dict(), "dpi_hint": analysis.resolution_hint()}
+    assert detect_lines("scan.png", found) == [
+        "scan.png: am (high-frequency share 0.50, peak ratio 1000)",
+        "  screen 1: 0.2500 cycles/px (period 4.00 px), 75 lpi at 300 dpi, angle 45.0 deg, strength 1.00",
+        f"  hint: {analysis.resolution_hint()}",
+    ]
+    unknown = {**found, "dpi": None, "dpi_hint": None, "screens": [{**found["screens"][0], "lpi": None}]}
+    assert detect_lines("scan.png", unknown)[-1].startswith("  hint: the file gives no resolution; --dpi DPI")

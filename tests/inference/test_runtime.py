@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import configured_stage, save_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline, shipped_checkpoint
 from deep_halftoning.inference import export as export_module
@@ -14,10 +16,12 @@ from deep_halftoning.inference import runtime as runtime_module
 from deep_halftoning.inference.export import (
     ExportError,
     cached_openvino_model,
+    export_checkpoint,
     export_pipeline,
     pipeline_digest,
     side_multiple,
 )
+from deep_halftoning.inference.options import checkpoint_source
 from deep_halftoning.inference.runtime import BackendError, OpenVINORuntime, TorchRuntime, make_runtime
 from deep_halftoning.models.coarse import CoarseNet
 from deep_halftoning.models.metrics import psnr
@@ -159,3 +163,25 @@ def test_export_writes_onnx_and_openvino_files_whole_and_keeps_existing_ones(pip
     with pytest.raises(FileExistsError, match="lite.onnx exists"):
         export_pipeline(pipeline, tmp_path / "out", "lite")
     assert export_pipeline(pipeline, tmp_path / "out", "lite", overwrite=True) == paths
+
+
+def test_a_checkpoint_is_a_file_or_the_name_of_a_shipped_one(tmp_path, monkeypatch):
+    assert checkpoint_source("perceptual") == "perceptual"
+    (tmp_path / "run.ckpt").write_bytes(b"")
+    assert checkpoint_source(tmp_path / "run.ckpt") == tmp_path / "run.ckpt"
+    with pytest.raises(FileNotFoundError, match="^checkpoint .*missing.ckpt does not exist$"):
+        checkpoint_source(tmp_path / "missing.ckpt")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fidelity").write_bytes(b"")
+    assert checkpoint_source("fidelity") == Path("fidelity")  # a file of that name wins
+
+
+def test_export_checkpoint_names_the_files_after_the_checkpoint(tmp_path):
+    checkpoint = save_stage(configured_stage("coarse", net={"width": 4, "depth": 2}), tmp_path / "coarse.ckpt")
+    exported = export_checkpoint(checkpoint, tmp_path / "out")
+    assert [path.name for path in exported.files[:3]] == ["coarse.onnx", "coarse.xml", "coarse.bin"]
+    assert all(path.is_file() for path in exported.files)
+    assert exported.side_multiple == side_multiple(load_pipeline(checkpoint))
+    assert f"H and W multiples of {exported.side_multiple};" in exported.interface()
+    with pytest.raises(FileExistsError, match="coarse.onnx exists"):
+        export_checkpoint(checkpoint, tmp_path / "out")

@@ -1,25 +1,35 @@
-"""The commands on one image: ``methods``, ``halftone``, ``rescreen``, ``detect``, ``export``."""
+"""The commands: ``methods``, ``halftone``, ``descreen``, ``rescreen``, ``export``, ``detect``; each its flags and a
+function that calls the library and prints what it did (progress, notes and totals on stderr)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from ..batch.convert import DEFAULT_METHOD, HalftoneSettings, halftone_file, rescreen_file
-from ..halftone import CATALOGUE
+from ..batch import SUMMARY_NAME, BatchOptions, ProgressPrinter, descreen_files
+from ..batch.convert import halftone_file, rescreen_file
+from ..batch.progress import stderr_is_terminal
+from ..halftone import describe_methods
+from ..inference.options import checkpoint_source
 from ..inference.wording import detect_lines
 from ..io import read_image, read_info
 from .arguments import (
-    HALFTONE_FLAGS,
-    UsageError,
-    add_common_options,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    add_bit_depth,
     add_descreen_options,
+    add_flags,
     add_halftone_options,
+    halftone_settings,
     model_options,
     number,
 )
+
+#: The end of ``descreen --help``: what the command writes and keeps.
+DESCREEN_EPILOG = (Path(__file__).parent / "descreen_help.txt").read_text(encoding="utf-8")
 
 
 def note(args: argparse.Namespace, text: str) -> None:
@@ -28,39 +38,9 @@ def note(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def tty() -> bool:
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
-
-
 def _methods(args: argparse.Namespace) -> int:
-    if args.json:
-        rows = [
-            {
-                "name": m.name,
-                "family": m.family,
-                "description": m.description,
-                "binary": m.binary,
-                "params": {p.name: {"default": p.default, "help": p.help} for p in m.params},
-            }
-            for m in CATALOGUE.values()
-        ]
-        print(json.dumps(rows, indent=2))
-        return 0
-    for m in CATALOGUE.values():
-        params = ", ".join(f"{p.name}={_show(p.default)}" for p in m.params)
-        print(f"{m.name:22} {m.family:16} {m.description}" + (f"  [{params}]" if params else ""))
+    print(describe_methods(as_json=args.json))
     return 0
-
-
-def _show(value: object) -> str:
-    return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
-
-
-def _settings(args: argparse.Namespace) -> HalftoneSettings:
-    """The halftoning settings of the flags, on top of an optional preset; checked before any image is read."""
-    params = dict(args.param or [])
-    params.update({name: getattr(args, name) for name in HALFTONE_FLAGS if getattr(args, name) is not None})
-    return HalftoneSettings.of(args.preset, args.method, args.mode, args.ucr, params)
 
 
 def _say_method(args: argparse.Namespace, method: str) -> None:
@@ -70,15 +50,41 @@ def _say_method(args: argparse.Namespace, method: str) -> None:
 
 
 def _halftone(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = halftone_settings(args)
     halftone_file(args.input, args.output, settings, bit_depth=args.bit_depth, note=lambda t: note(args, t))
     _say_method(args, settings.method)
     return 0
 
 
+def _descreen(args: argparse.Namespace) -> int:
+    model = model_options(args, "--method")
+    to_stdout = args.summary == "-" and not args.no_summary
+    with ProgressPrinter(args.quiet) as progress:
+        summary = descreen_files(
+            args.inputs,
+            args.output,
+            model=model,
+            progress=progress,
+            tile_progress=stderr_is_terminal() and not args.quiet,
+            raise_errors=args.debug,
+            **{f.name: getattr(args, f.name) for f in fields(BatchOptions) if "help" in f.metadata},
+            bit_depth=args.bit_depth,
+            method=args.descreen,
+            summary=False if args.no_summary or to_stdout else (args.summary or True),
+        )
+    if to_stdout:
+        sys.stdout.write(summary.to_json())
+    for error in summary.errors:
+        print(f"deep-halftoning: error: {error}", file=sys.stderr)
+    print(summary.totals_line(), file=sys.stderr)
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE if summary.counts["failed"] or summary.errors else 0
+
+
 def _rescreen(args: argparse.Namespace) -> int:
     model = model_options(args, "--descreen")
-    settings = _settings(args)
+    settings = halftone_settings(args)
     rescreen_file(
         args.input,
         args.output,
@@ -86,7 +92,7 @@ def _rescreen(args: argparse.Namespace) -> int:
         method=args.descreen,
         model=model,
         bit_depth=args.bit_depth,
-        tile_progress=tty() and not args.quiet,
+        tile_progress=stderr_is_terminal() and not args.quiet,
         note=lambda text: note(args, text),
     )
     _say_method(args, settings.method)
@@ -94,42 +100,28 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    info = read_info(args.input)
-    from ..inference.detect import analyse, dpi_hint
+    info = read_info(args.input)  # an unreadable file is reported before OpenCV loads
+    from ..inference.detect import analyse
 
-    dpi = args.dpi or (info.dpi[0] if info.dpi else None)
-    analysis = analyse(read_image(args.input), dpi=dpi)
-    lead = analysis.screens[0] if analysis.screens else None
-    hint = dpi_hint(lead.lpi, dpi) if lead is not None and lead.lpi is not None and dpi else None
-    if args.json:
-        print(json.dumps({**analysis.to_dict(), "dpi_hint": hint}, indent=2))
-        return 0
-    print("\n".join(detect_lines(args.input, analysis.to_dict(), dpi, hint)))
+    analysis = analyse(read_image(args.input), dpi=args.dpi or (info.dpi[0] if info.dpi else None))
+    found = {**analysis.to_dict(), "dpi_hint": analysis.resolution_hint()}
+    print(json.dumps(found, indent=2) if args.json else "\n".join(detect_lines(args.input, found)))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    shipped = args.checkpoint in ("fidelity", "perceptual") and not Path(args.checkpoint).exists()
-    if not shipped and not Path(args.checkpoint).is_file():
-        raise UsageError(f"checkpoint {args.checkpoint} does not exist")
-    from ..inference import load_pipeline, shipped_checkpoint
-    from ..inference.export import export_pipeline, side_multiple
+    checkpoint_source(args.checkpoint)  # a missing checkpoint is reported before PyTorch loads
+    from ..inference.export import export_checkpoint
 
-    checkpoint = shipped_checkpoint(args.checkpoint) if shipped else Path(args.checkpoint)
-    pipeline = load_pipeline(checkpoint)
-    for path in export_pipeline(pipeline, args.output, args.name or checkpoint.stem, overwrite=args.overwrite):
+    exported = export_checkpoint(args.checkpoint, args.output, args.name, overwrite=args.overwrite)
+    for path in exported.files:
         print(path)
-    multiple = side_multiple(pipeline)
-    note(
-        args,
-        f"input 'halftone': N x 3 x H x W float32 RGB in [0, 1], H and W multiples of {multiple}; "
-        "output 'output': the descreened tiles, same shape (the .xml/.bin pair is OpenVINO's format)",
-    )
+    note(args, exported.interface())
     return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """``methods``, ``halftone``, ``rescreen``, ``export`` and ``detect`` (``descreen`` comes between them)."""
+    """Every command but ``train``, in the order of the help."""
     methods = sub.add_parser("methods", help="list the halftoning methods and their parameters")
     methods.add_argument("--json", action="store_true", help="machine-readable output")
     methods.set_defaults(run=_methods)
@@ -143,14 +135,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     ht.add_argument("input", help="input image (any common format, grey/RGB/RGBA/palette/16-bit/CMYK)")
     ht.add_argument("output", help="output image; its suffix picks the format")
-    add_halftone_options(ht, DEFAULT_METHOD)
+    add_halftone_options(ht)
     ht.set_defaults(run=_halftone)
-    for command in (methods, ht):
-        add_common_options(command)
 
+    _add_descreen(sub)
 
-def add_more_commands(sub: argparse._SubParsersAction) -> None:
-    """``rescreen``, ``export`` and ``detect``, after ``descreen`` in the help."""
     rs = sub.add_parser(
         "rescreen",
         help="descreen a scan, then halftone it with another method",
@@ -158,7 +147,7 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     )
     rs.add_argument("input", help="scanned halftone")
     rs.add_argument("output", help="output image")
-    add_halftone_options(rs, DEFAULT_METHOD)
+    add_halftone_options(rs)
     add_descreen_options(rs, "--descreen")
     rs.set_defaults(run=_rescreen)
 
@@ -181,5 +170,23 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     )
     dt.add_argument("--json", action="store_true", help="machine-readable output")
     dt.set_defaults(run=_detect)
-    for command in (rs, ex, dt):
-        add_common_options(command)
+
+
+def _add_descreen(sub: argparse._SubParsersAction) -> None:
+    """``descreen``: the batch engine's options and the model's."""
+    ds = sub.add_parser(
+        "descreen",
+        help="descreen scans into clean images",
+        description="Descreen scans: files, or folders with -r.",
+        epilog=DESCREEN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = ds.add_argument
+    add("inputs", nargs="+", help="scanned halftones, or folders of them with -r")
+    add("-o", "--output", required=True, help="output folder")
+    add_flags(ds, BatchOptions)
+    add("--summary", metavar="FILE", help=f"JSON summary file, - for stdout (default OUT/{SUMMARY_NAME})")
+    add("--no-summary", action="store_true", help="write no summary")
+    add_bit_depth(ds)
+    add_descreen_options(ds, "--method")
+    ds.set_defaults(run=_descreen)
