@@ -281,7 +281,8 @@ _INK_PARAMS = (
 )
 
 
-def _catalogue() -> dict[str, Method]:
+def _diffusion_entries() -> list[Method]:
+    """The error-diffusion methods: fixed kernels, then the variable-coefficient ones."""
     methods = [
         Method(
             name,
@@ -308,7 +309,12 @@ def _catalogue() -> dict[str, Method]:
             (_SERPENTINE_ON, _SEED, _THRESHOLD_NOISE),
         ),
     ]
-    methods += [
+    return methods
+
+
+def _ordered_entries() -> list[Method]:
+    """The ordered dithers: dispersed Bayer matrices, clustered dots and blue noise."""
+    methods = [
         Method(
             f"bayer-{n}",
             "ordered",
@@ -339,6 +345,13 @@ def _catalogue() -> dict[str, Method]:
             partial(_ordered, matrix=ordered.blue_noise_matrix),
             (Param("size", 64, "matrix size in pixels", low=4, high=256), _SEED),
         ),
+    ]
+    return methods
+
+
+def _am_entries() -> list[Method]:
+    """The AM colour screens: a scanned print and its binary plates."""
+    return [
         Method(
             "am-cmyk",
             "am-screen",
@@ -365,10 +378,9 @@ def _catalogue() -> dict[str, Method]:
             colour_mode="cmyk",
         ),
     ]
-    return {m.name: m for m in methods}
 
 
-CATALOGUE: dict[str, Method] = _catalogue()
+CATALOGUE: dict[str, Method] = {m.name: m for m in (*_diffusion_entries(), *_ordered_entries(), *_am_entries())}
 #: Every method name, in catalogue order.
 METHODS: tuple[str, ...] = tuple(CATALOGUE)
 
