@@ -454,6 +454,10 @@ def _encode(path: Path, pages: Sequence[np.ndarray], bit_depth: int, info: Image
     return _png_metadata(buf.tobytes(), meta) if meta is not None else buf.tobytes()
 
 
+#: Rows scaled to integer samples at a time when an image is written.
+_QUANTISE_ROWS = 256
+
+
 def _quantise(path: Path, image: np.ndarray, bit_depth: int) -> np.ndarray:
     """``uint8`` or ``uint16`` samples, ``H x W`` or ``H x W x 3|4`` in RGB(A) order."""
     image = np.asarray(image, np.float32)
@@ -462,7 +466,12 @@ def _quantise(path: Path, image: np.ndarray, bit_depth: int) -> np.ndarray:
     if image.ndim not in (2, 3) or image.ndim == 3 and image.shape[2] not in (3, 4):
         raise ImageWriteError(f"{path}: cannot write an array of shape {image.shape} as an image")
     top = 65535 if bit_depth == 16 else 255
-    return np.clip(image * top + 0.5, 0, top).astype(np.uint16 if bit_depth == 16 else np.uint8)
+    samples = np.empty(image.shape, np.uint16 if bit_depth == 16 else np.uint8)
+    for start in range(0, len(image), _QUANTISE_ROWS):  # a band at a time: no page-sized float temporaries
+        band = image[start : start + _QUANTISE_ROWS] * np.float32(top)
+        band += 0.5
+        samples[start : start + _QUANTISE_ROWS] = np.clip(band, 0, top, out=band)
+    return samples
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:

@@ -141,6 +141,14 @@ def test_write_round_trip_and_atomicity(tmp_path, rng):
     assert read_image(tmp_path / "grey.tif").shape == (10, 13)
 
 
+@pytest.mark.parametrize("bits", [8, 16])
+def test_written_samples_are_rounded_and_clipped_on_every_row(tmp_path, rng, bits):
+    image = rng.random((700, 9, 3), dtype=np.float32) * 1.2 - 0.1  # taller than one band of rows, out of range
+    top = 2**bits - 1
+    written = read_image(write_image(tmp_path / "rows.png", image, bit_depth=bits)) * top
+    np.testing.assert_array_equal(np.rint(written), np.floor(np.clip(image * np.float32(top) + 0.5, 0, top)))
+
+
 def test_write_refuses_inputs_and_bad_requests(tmp_path, rng):
     image = rng.random((4, 4), dtype=np.float32)
     source = write_image(tmp_path / "in.png", image)
