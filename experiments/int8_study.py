@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "int8.md"
-#: name -> keyword arguments of ``quantize_int8`` (what it keeps in float, how it calibrates)
+#: name -> keyword arguments of ``quantize_int8`` (what it keeps in float, how it calibrates), and ``side``:
+#: the calibration crops' side when not :data:`SIDE`
 VARIANTS: dict[str, dict] = {
     "int8 everywhere": {},
     "CoarseNet float": {"keep_float": ["coarse"]},
@@ -36,7 +37,11 @@ VARIANTS: dict[str, dict] = {
     "output sums float": {"float_output": True},
     "output sums float, full bias correction": {"float_output": True, "fast_bias_correction": False},
     "output sums float, preset performance": {"float_output": True, "preset": "performance"},
+    "output sums float, 128 x 128 calibration crops": {"float_output": True, "side": 128},
+    "output sums float, 384 x 384 calibration crops": {"float_output": True, "side": 384},
 }
+#: The calibration crops' side unless a variant says otherwise.
+SIDE = 256
 #: The bar: a variant may cost at most this much PSNR (dB, mean over photos) on every row.
 BAR = -0.1
 BF16, TORCH = "openvino bf16", "torch bf16 autocast"
@@ -63,11 +68,16 @@ def main() -> None:
 
     pipeline = load_pipeline(shipped_checkpoint())
     model, _ = cached_openvino_model(pipeline)
-    calibration = calibration_set(args.calibration)
+    calibrations: dict[int, list[np.ndarray]] = {}
     core = ov.Core()
     config = {"INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY"}
     graphs, quantise_seconds = {BF16: core.compile_model(model, "CPU", config)}, {}
     for name, options in VARIANTS.items():
+        options = dict(options)
+        side = options.pop("side", SIDE)
+        if side not in calibrations:
+            calibrations[side] = calibration_set(args.calibration, side)
+        calibration = calibrations[side]
         start = time.perf_counter()
         graphs[name] = core.compile_model(quantize_int8(model, pipeline, calibration, **options), "CPU", config)
         quantise_seconds[name] = time.perf_counter() - start
@@ -95,7 +105,8 @@ def main() -> None:
     lines = [
         "# int8 post-training quantisation of the shipped descreener",
         "",
-        f"NNCF {nncf.__version__} on {len(calibration)} halftone crops (256 x 256) of the training photos, "
+        f"NNCF {nncf.__version__} on {len(calibrations[SIDE])} halftone crops ({SIDE} x {SIDE} unless a variant "
+        "says otherwise) of the training photos, "
         f"OpenVINO {ov.__version__}, {os.cpu_count()} CPU cores shared with other work. Produced by "
         f"`{command} --repeats {args.repeats}`.",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from deep_halftoning.data.sources import embedded_records
 from deep_halftoning.evaluation.quantization import (
@@ -39,3 +40,23 @@ def test_graphs_take_turns_in_every_timed_round():
     seconds = tile_seconds(graphs, np.zeros((1, 3, 8, 8), np.float32), 3)
     assert calls == ["a", "b"] * 4  # one warm-up each, then three rounds
     assert {name: s.shape for name, s in seconds.items()} == {"a": (3,), "b": (3,)} and seconds["a"].min() >= 0
+
+
+def test_the_shipped_descreener_in_int8_with_float_output_sums_keeps_bf16_psnr_on_held_out_crops():
+    pytest.importorskip("nncf")
+    import openvino as ov
+
+    from deep_halftoning.inference import load_pipeline, shipped_checkpoint
+    from deep_halftoning.inference.export import cached_openvino_model
+    from deep_halftoning.inference.quantize import quantize_int8
+
+    pipeline = load_pipeline(shipped_checkpoint())
+    model = cached_openvino_model(pipeline)[0]
+    quantised = quantize_int8(model, pipeline, calibration_set(1), float_output=True)
+    core, config = ov.Core(), {"INFERENCE_PRECISION_HINT": "bf16"}
+    pairs = held_out_pairs(2, ["floyd-steinberg", "am-cmyk+scan"])  # the row int8 costs most, the training family
+    reference = row_psnr(core.compile_model(model, "CPU", config), pairs)
+    int8 = row_psnr(core.compile_model(quantised, "CPU", config), pairs)
+    for row in pairs:
+        assert np.all(int8[row] != reference[row])  # really another graph
+        assert int8[row].mean() - reference[row].mean() >= -0.1
