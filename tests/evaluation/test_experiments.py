@@ -36,7 +36,9 @@ def test_evaluate_writes_a_table_and_grids(tmp_path, rng):
     assert (out / "results.json").is_file()
 
 
-@pytest.mark.parametrize("script", ["evaluate", "paired", "tone_ceiling", "detect_grid", "ship_descreener"])
+@pytest.mark.parametrize(
+    "script", ["evaluate", "paired", "tone_ceiling", "detect_grid", "ship_descreener", "int8_study"]
+)
 def test_each_script_describes_its_options(script, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [f"{script}.py", "--help"])
     with pytest.raises(SystemExit) as exit_:
