@@ -66,13 +66,16 @@ sweep: $(STAMP)
 
 ## reproduce: retrain the shipped descreener from scratch on 2 CPU cores (installs Debian's ukui-wallpapers,
 ## the training illustrations, and mate-backgrounds, the held-out photos, when missing), in the order of the
-## stage graph that the configs in conf/experiment/release/ declare, then pack and evaluate it
+## stage graph that the configs in conf/experiment/release/ declare, then pack and evaluate it, and make its int8
+## graphs for the CPU runtime (NNCF, the quantize extra)
 reproduce: $(STAMP)
 	test -d /usr/share/backgrounds/mate/nature -a -f /usr/share/backgrounds/calla.png || \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y mate-backgrounds ukui-wallpapers
 	for stage in $$($(BIN)/python -m deep_halftoning.training.stage_graph release); do \
 		$(BIN)/python -m deep_halftoning.training.train experiment=release/$$stage $(ARGS) || exit 1; done
 	$(BIN)/python experiments/ship_descreener.py
+	$(BIN)/python -m pip install --quiet -e ".[quantize]"
+	$(BIN)/python experiments/quantize_descreener.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache outputs

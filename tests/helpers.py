@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import OmegaConf, open_dict
 
 from deep_halftoning.config import compose_config
+from deep_halftoning.models.pipeline import DescreeningPipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,6 +71,18 @@ def save_stage(stage, path: Path, **entries) -> Path:
     stage.on_save_checkpoint(checkpoint)
     torch.save(checkpoint, path)
     return path
+
+
+def lite_pipeline(seed: int = 0) -> DescreeningPipeline:
+    """A small random pipeline whose DetailsNet really changes the coarse image."""
+    torch.manual_seed(seed)
+    pipeline = DescreeningPipeline.build(
+        coarse={"width": 8, "depth": 3, "full_res": 8, "lowpass": 1.0},
+        edge={"width": 8, "layers": 2},
+        details={"width": 8, "blocks": 1, "fold": 2},
+    )
+    torch.nn.init.normal_(pipeline.details.body[-3].weight, std=0.1)
+    return pipeline.eval()
 
 
 def make_cfg(tmp_path: Path, *overrides: str, run: str = "run"):

@@ -11,7 +11,7 @@ from typing import Any
 BACKENDS = ("auto", "torch", "openvino")
 #: ``auto``: bf16 where the hardware computes it natively (GPUs; CPUs with AVX512-BF16 or AMX, where
 #: it is about twice as fast), fp16 on GPUs without bf16, float32 elsewhere.
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+PRECISIONS = ("auto", "int8", "bf16", "fp16", "fp32")
 #: The tiling when nothing else is asked for: tile side and overlap in pixels, tiles per batch.
 TILE, OVERLAP, BATCH = 512, 64, 4
 #: The networks' tiles are whole multiples of this side.
@@ -92,7 +92,8 @@ class ModelOptions:
     )
     precision: str = flag(
         "auto",
-        "model arithmetic; auto (default): bf16 where the hardware computes it natively, else fp32",
+        "model arithmetic; auto (default): the shipped int8 graph on CPUs with int8 instructions (OpenVINO), "
+        "else bf16 where the hardware computes it natively, else fp32",
         choices=PRECISIONS,
     )
     scale: str = flag(

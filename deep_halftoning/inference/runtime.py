@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..models.pipeline import DescreeningPipeline
-from .export import ExportError, cached_openvino_model, side_multiple
+from .export import ExportError, cached_openvino_model, pipeline_digest, side_multiple
 from .options import BACKENDS, PRECISIONS
 
 
@@ -84,8 +85,11 @@ _OPENVINO_PRECISION = {"bf16": "bf16", "fp16": "f16", "fp32": "f32"}
 class OpenVINORuntime:
     """The pipeline exported once (cached by the sha256 of its weights) and compiled by OpenVINO for the CPU.
 
-    Tiles whose sides are not multiples of the graph's (:func:`.export.side_multiple`, only on
-    images smaller than a tile) run in :attr:`torch_runtime` at the same precision, so both give the same image.
+    At ``int8`` (and ``auto`` on CPUs with int8 instructions) the whole-pipeline graph is the int8 graph
+    shipped for these weights (:func:`.shipped.shipped_int8`); the other layers and graphs run at the
+    float precision ``auto`` picks. Tiles whose sides are not multiples of the graph's
+    (:func:`.export.side_multiple`, only on images smaller than a tile) run in :attr:`torch_runtime` at
+    the float precision, so both give the same image.
     """
 
     name = "openvino"
@@ -95,10 +99,11 @@ class OpenVINORuntime:
 
         self.device = torch.device("cpu")
         core = ov.Core()
-        if precision == "auto":
-            native_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-            precision = "bf16" if native_bf16 else "fp32"
-        self.precision = precision
+        capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        self.int8 = _int8_graph(pipeline, precision, "INT8" in capabilities)
+        if precision in ("auto", "int8"):
+            precision = "bf16" if "BF16" in capabilities else "fp32"
+        self.precision = "int8" if self.int8 is not None else precision
         self.multiple = side_multiple(pipeline)
         self.torch_runtime = TorchRuntime(pipeline, self.device, precision)
         self.pipeline, self.core = pipeline, core
@@ -114,7 +119,10 @@ class OpenVINORuntime:
         if part not in self.queues:
             import openvino as ov
 
-            model, folder = cached_openvino_model(self.pipeline, part=part)
+            if part == "pipeline" and self.int8 is not None:
+                model, folder = self.core.read_model(str(self.int8)), self.int8.parent
+            else:
+                model, folder = cached_openvino_model(self.pipeline, part=part)
             try:
                 compiled = self.core.compile_model(model, "CPU", self.config)
             except RuntimeError as err:
@@ -159,6 +167,29 @@ class OpenVINORuntime:
         return self._run("coarse", halftone)
 
 
+def _int8_graph(pipeline: DescreeningPipeline, precision: str, native: bool) -> Path | None:
+    """The shipped int8 graph of ``pipeline`` where ``precision`` asks for it: ``int8`` by name (a
+    :class:`BackendError` when none ships for these weights or it is damaged), or ``auto`` on a CPU with
+    int8 instructions (``native``; ``None`` when none ships, and with one warning when it is damaged)."""
+    from .shipped import ShippedCheckpointError, shipped_int8
+
+    if precision != "int8" and not (precision == "auto" and native):
+        return None
+    try:
+        graph = shipped_int8(pipeline_digest(pipeline))
+    except ShippedCheckpointError as err:
+        if precision == "int8":
+            raise BackendError(str(err)) from err
+        warnings.warn(f"{err}; descreening at {'bf16' if native else 'fp32'} instead", RuntimeWarning, stacklevel=4)
+        return None
+    if graph is None and precision == "int8":
+        raise BackendError(
+            "no int8 graph ships for these weights: int8 serves the packaged descreeners "
+            "(experiments/quantize_descreener.py makes one)"
+        )
+    return graph
+
+
 def openvino_available() -> bool:
     """Whether the OpenVINO runtime can be imported here."""
     try:
@@ -180,6 +211,10 @@ def make_runtime(
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "int8":  # an OpenVINO graph only: asked for by name, it never falls back
+        if backend == "torch" or device.type != "cpu" or not openvino_available():
+            raise BackendError("int8 runs on the openvino backend on the CPU (pip install openvino)")
+        return OpenVINORuntime(pipeline, precision, threads=torch.get_num_threads())
     if backend == "torch" or (backend == "auto" and device.type != "cpu"):
         return TorchRuntime(pipeline, device, precision)
     if device.type != "cpu":

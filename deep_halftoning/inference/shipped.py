@@ -52,6 +52,31 @@ def shipped_checkpoint(variant: str = DEFAULT_VARIANT, directory: str | os.PathL
     return path
 
 
+def int8_files(variant: str, directory: str | os.PathLike = SHIPPED_DIR) -> tuple[Path, Path]:
+    """Where a shipped variant's int8 OpenVINO graph lies: ``<variant>-int8.xml`` and its ``.bin``."""
+    return Path(directory) / f"{variant}-int8.xml", Path(directory) / f"{variant}-int8.bin"
+
+
+def shipped_int8(digest: str, directory: str | os.PathLike = SHIPPED_DIR) -> Path | None:
+    """The checked ``.xml`` of the shipped int8 graph made from the pipeline whose
+    :func:`~.export.pipeline_digest` is ``digest`` (``None``: no shipped variant has one). Raises
+    :class:`ShippedCheckpointError` when its files are missing or do not match the manifest."""
+    manifest = Path(directory) / MANIFEST
+    variants = load_manifest(directory)["variants"] if manifest.is_file() else {}
+    for variant, entry in variants.items():
+        int8 = entry.get("int8")
+        if int8 is None or int8["pipeline_sha256"] != digest:
+            continue
+        for path in int8_files(variant, directory):
+            if not path.is_file() or file_sha256(path) != int8["files"][path.name]:
+                raise ShippedCheckpointError(
+                    f"the shipped int8 {variant} graph {path} is missing or does not match its manifest: "
+                    "reinstall the package"
+                )
+        return int8_files(variant, directory)[0]
+    return None
+
+
 def pack_checkpoint(
     source: str | os.PathLike, destination: str | os.PathLike, half: bool = True
 ) -> dict[str, int | str]:

@@ -34,6 +34,17 @@ def test_openvino_and_torch_write_the_same_image_and_the_summary_says_which_ran(
     assert np.abs(a - read_image(scan)).mean() > 0.05  # and it descreened: the dots are gone
 
 
+def test_int8_runs_the_shipped_int8_graph_on_openvino_only(tmp_path, scan, capsys):
+    summary = _descreen(scan, tmp_path / "int8", "--precision", "int8")
+    assert (summary["backend"], summary["precision"]) == ("openvino", "int8")
+    assert _descreen(scan, tmp_path / "bf16", "--precision", "bf16")["precision"] == "bf16"
+    a, b = read_image(tmp_path / "int8" / "scan_descreened.png"), read_image(tmp_path / "bf16" / "scan_descreened.png")
+    assert 0 < np.abs(a - b).mean() < 2 / 255  # int8 really ran, close to bf16
+    options = ["descreen", str(scan), "-o", str(tmp_path / "pt"), "--backend", "torch", "--precision", "int8"]
+    assert main(options) == 2
+    assert "int8 runs on the openvino backend" in capsys.readouterr().err
+
+
 def test_auto_runs_openvino_on_the_cpu_and_says_when_it_falls_back(tmp_path, scan, monkeypatch, capsys):
     assert _descreen(scan, tmp_path / "auto")["backend"] == "openvino"
     monkeypatch.setattr(runtime_module, "openvino_available", lambda: False)

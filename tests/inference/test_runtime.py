@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import configured_stage, save_stage
+from helpers import configured_stage, lite_pipeline, save_stage
 
 from deep_halftoning.inference import Descreener, load_pipeline, shipped_checkpoint
 from deep_halftoning.inference import export as export_module
@@ -28,18 +28,6 @@ from deep_halftoning.models.metrics import psnr
 from deep_halftoning.models.pipeline import DescreeningPipeline
 
 CPU = torch.device("cpu")
-
-
-def lite_pipeline(seed: int = 0) -> DescreeningPipeline:
-    """A small random pipeline whose DetailsNet really changes the coarse image."""
-    torch.manual_seed(seed)
-    pipeline = DescreeningPipeline.build(
-        coarse={"width": 8, "depth": 3, "full_res": 8, "lowpass": 1.0},
-        edge={"width": 8, "layers": 2},
-        details={"width": 8, "blocks": 1, "fold": 2},
-    )
-    torch.nn.init.normal_(pipeline.details.body[-3].weight, std=0.1)
-    return pipeline.eval()
 
 
 @pytest.fixture(scope="module")
