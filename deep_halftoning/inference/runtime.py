@@ -180,7 +180,7 @@ def _int8_graph(pipeline: DescreeningPipeline, precision: str, native: bool) -> 
     except ShippedCheckpointError as err:
         if precision == "int8":
             raise BackendError(str(err)) from err
-        warnings.warn(f"{err}; descreening at {'bf16' if native else 'fp32'} instead", RuntimeWarning, stacklevel=4)
+        warnings.warn(f"{err}; descreening without int8 instead", RuntimeWarning, stacklevel=4)
         return None
     if graph is None and precision == "int8":
         raise BackendError(
@@ -214,7 +214,10 @@ def make_runtime(
     if precision == "int8":  # an OpenVINO graph only: asked for by name, it never falls back
         if backend == "torch" or device.type != "cpu" or not openvino_available():
             raise BackendError("int8 runs on the openvino backend on the CPU (pip install openvino)")
-        return OpenVINORuntime(pipeline, precision, threads=torch.get_num_threads())
+        try:
+            return OpenVINORuntime(pipeline, precision, threads=torch.get_num_threads())
+        except (ExportError, OSError) as err:
+            raise BackendError(str(err)) from err
     if backend == "torch" or (backend == "auto" and device.type != "cpu"):
         return TorchRuntime(pipeline, device, precision)
     if device.type != "cpu":
