@@ -111,4 +111,4 @@ def test_bf16_matches_float32_and_bad_precision_is_refused(details_checkpoint, b
     difference = np.abs(exact(image) - fast(image))
     assert 0 < difference.mean() < 2 / 255  # bf16 really ran, and keeps 8-bit accuracy on average
     with pytest.raises(ValueError, match="precision"):
-        Descreener.from_checkpoint(details_checkpoint, precision="int8")
+        Descreener.from_checkpoint(details_checkpoint, precision="int4")
