@@ -1,7 +1,7 @@
 """Descreening a whole page on the CPU: the page path end to end, per backend and precision.
 
 A synthetic A4 page at 600 dpi (4960 x 7016, 34.8 Mpx) is built from the embedded
-photos, printed with a 150 lpi AM CMYK screen, scanned (simulation) and saved as PNG.
+photos, printed with a 150 lpi AM CMYK screen (``--lpi``), scanned (simulation) and saved as PNG.
 Each method then takes the page path the CLI takes, in a fresh process (so its peak
 resident memory is its own): decode the PNG, analyse the screen, descreen, encode the
 PNG; each phase is timed. Rows: the shipped descreener on PyTorch (the default before
@@ -132,6 +132,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="page size relative to A4 at 600 dpi")
+    parser.add_argument("--lpi", type=float, default=150.0, help="the page's AM screen ruling (at 600 dpi)")
     parser.add_argument("--tile", type=int, default=512)
     parser.add_argument("--overlap", type=int, default=64)
     parser.add_argument("--batch", type=int, default=4)
@@ -162,7 +163,7 @@ def main() -> None:
     }
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        page = make_page(args.scale)
+        page = make_page(args.scale, args.lpi)
         page_path = write_image(Path(tmp) / "page.png", page)
         for label, (checkpoint, backend, precision) in runs.items():
             command = [sys.executable, __file__, "--worker", "--page", str(page_path), "--backend", backend]
@@ -181,12 +182,12 @@ def main() -> None:
         "# Descreening a page",
         "",
         f"Synthetic page {page.shape[1]}x{page.shape[0]} ({fft['mpx']:.1f} Mpx; A4 at 600 dpi x {args.scale}), "
-        f"150 lpi AM CMYK + scan simulation, as an 8-bit PNG; CPU, {os.cpu_count()} cores, "
+        f"{args.lpi:g} lpi AM CMYK + scan simulation, as an 8-bit PNG; CPU, {os.cpu_count()} cores, "
         f"{torch.get_num_threads()} threads; models in tiles of {args.tile} (overlap {args.overlap}, {args.batch} per "
         "batch). Each run is its own process and takes the CLI's page path: decode the PNG, analyse the screen, "
         "descreen (loading and compiling the model included; the one-time export to the cache is not), encode the "
         "PNG. Produced by `python experiments/bench_descreen.py`"
-        + "".join(f" `--{k} {v}`" for k, v in vars(args).items() if k in ("scale", "tile", "overlap", "batch"))
+        + "".join(f" `--{k} {v}`" for k, v in vars(args).items() if k in ("scale", "lpi", "tile", "overlap", "batch"))
         + "".join(f" `--model {item}`" for item in args.model)
         + ".",
         "",

@@ -13,8 +13,8 @@ from ..io import read_image
 A4_600DPI = (7016, 4960)
 
 
-def make_page(scale: float) -> np.ndarray:
-    """Photos laid out on a white page, screened at 150 lpi / 600 dpi and scanned."""
+def make_page(scale: float, lpi: float = 150.0) -> np.ndarray:
+    """Photos laid out on a white page, screened at ``lpi`` (150: a 4 px period) at 600 dpi and scanned."""
     height, width = (round(s * scale) for s in A4_600DPI)
     page = np.ones((height, width, 3), np.float32)
     photos = [read_image(r.image) for r in embedded_records("train")]
@@ -27,7 +27,7 @@ def make_page(scale: float) -> np.ndarray:
         page[y : y + cell_h - 40, x : x + cell_w - 40] = cv2.resize(
             photo, (cell_w - 40, cell_h - 40), interpolation=cv2.INTER_CUBIC
         ).clip(0, 1)
-    screened = halftone(page, "am-cmyk", lpi=150.0, dpi=600.0).image
+    screened = halftone(page, "am-cmyk", lpi=lpi, dpi=600.0).image
     return simulate_scan(
         screened, ScanSettings(blur_sigma=0.6, paper_strength=0.01, noise_sigma=0.01, rotation=0.0, jpeg_quality=None)
     )
