@@ -9,7 +9,11 @@ baselines and the reference U-Net (``release/reference``, when trained), and wri
 (recipe, data, steps, metrics, sha256), the per-photo scores (``<stages>/evaluation/results.json``),
 ``experiments/results/descreening.md`` and the comparison figure.
 
-    python experiments/ship_descreener.py --stages outputs/release
+With ``--repack``, no stage is read: the shipped variants keep their weights, stages and data and are
+packed again with the serving settings of the release networks (CoarseNet's ``screen_scale`` in
+``conf/networks/release.yaml``), then evaluated the same way.
+
+    python experiments/ship_descreener.py --stages outputs/release [--repack]
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from deep_halftoning.evaluation.results import results_json
 from deep_halftoning.evaluation.rows import DEFAULT_ROWS
 from deep_halftoning.evaluation.tables import results_table
 from deep_halftoning.inference import BASELINES, pack_checkpoint
-from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR
+from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR, load_manifest, shipped_checkpoint
 from deep_halftoning.io import write_text
 from deep_halftoning.training.stage_graph import ancestors, recipe_graph
 
@@ -41,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {"fidelity": "joint", "perceptual": "joint_perceptual"}
 #: the release stage of the reference U-Net that every recipe must beat
 REFERENCE = "reference"
+#: the release networks, whose CoarseNet screen scale ``--repack`` serves
+RELEASE_NETWORKS = ROOT / "conf" / "networks" / "release.yaml"
 LIMIT_BYTES = 25 * 1024 * 1024
 
 
@@ -61,6 +67,47 @@ def _portable(path: Path) -> str:
     """``path``, from ``site-packages/`` on when it lies in an installed package."""
     parts = path.parts
     return str(Path(*parts[parts.index("site-packages") :])) if "site-packages" in parts else str(path)
+
+
+def packed_stages(stages_dir: Path, out: Path) -> dict:
+    """The manifest's ``variants`` and ``data`` for the release stages under ``stages_dir``, packed into ``out``."""
+    packed: dict = {"variants": {}}
+    graph = recipe_graph("release")
+    for variant, final in VARIANTS.items():
+        stages = ancestors(graph, final)
+        if not (stages_dir / final / "last.ckpt").is_file():
+            print(f"skipping {variant}: {stages_dir / final / 'last.ckpt'} does not exist", file=sys.stderr)
+            continue
+        entry = pack_checkpoint(stages_dir / final / "last.ckpt", out / f"{variant}.ckpt")
+        entry["stages"] = {}
+        for stage in stages:
+            shutil.copyfile(stages_dir / stage / "config.yaml", out / "configs" / f"{stage}.yaml")
+            entry["stages"][stage] = {"steps": stage_steps(stages_dir / stage), "config": f"configs/{stage}.yaml"}
+        packed["variants"][variant] = entry
+        if "data" not in packed:  # the same photos for every variant
+            packed["data"] = {"train": training_photos(stages_dir / stages[0] / "config.yaml")}
+    if not packed["variants"]:
+        raise SystemExit(f"nothing to ship under {stages_dir}: train the release recipe first (make reproduce)")
+    return packed
+
+
+def repacked(out: Path) -> dict:
+    """The manifest's ``variants``, ``data``, ``note``, ``trained`` and ``serving`` for the variants shipped in
+    ``out``, packed again in place with CoarseNet's serving screen scale from ``conf/networks/release.yaml``
+    (weights, stages and data unchanged)."""
+    previous = load_manifest(out)
+    screen_scale = OmegaConf.to_container(OmegaConf.load(RELEASE_NETWORKS).coarse.get("screen_scale"))
+    variants = {}
+    for variant, entry in previous["variants"].items():
+        path = shipped_checkpoint(variant, out)
+        variants[variant] = pack_checkpoint(path, path, screen_scale=screen_scale) | {"stages": entry["stages"]}
+    return {
+        "variants": variants,
+        "data": {"train": previous["data"]["train"]},
+        "note": previous.get("note", ""),
+        "trained": previous.get("trained", previous["created"]),
+        "serving": {"coarse.screen_scale": screen_scale, "from": "conf/networks/release.yaml (--repack)"},
+    }
 
 
 def readme_with_results(readme: str, table: str, photos: int, max_side: int) -> str:
@@ -86,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-side", type=int, default=768, help="shrink larger photos to this size first")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README whose results block to update")
     parser.add_argument("--note", help="anything a reader of the manifest should know about this training run")
+    parser.add_argument(
+        "--repack", action="store_true", help="re-pack the shipped weights with the release networks' serving settings"
+    )
     args = parser.parse_args(argv)
     out = args.out
     (out / "configs").mkdir(parents=True, exist_ok=True)
@@ -94,27 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         "recipe": "make reproduce (experiment=release/<stage>: coarse, edge, details, joint, joint_perceptual)",
         "torch": torch.__version__,
         "objectnet": "not used: no semantic labels exist offline (DetailsNet gets halftone, coarse image and edges)",
-        "variants": {},
     }
+    if args.repack:
+        manifest |= repacked(out)
+    else:
+        manifest |= packed_stages(args.stages, out)
     if args.note:
         manifest["note"] = args.note
-    graph = recipe_graph("release")
-    for variant, final in VARIANTS.items():
-        stages = ancestors(graph, final)
-        if not (args.stages / final / "last.ckpt").is_file():
-            print(f"skipping {variant}: {args.stages / final / 'last.ckpt'} does not exist", file=sys.stderr)
-            continue
-        entry = pack_checkpoint(args.stages / final / "last.ckpt", out / f"{variant}.ckpt")
-        entry["stages"] = {}
-        for stage in stages:
-            config = args.stages / stage / "config.yaml"
-            shutil.copyfile(config, out / "configs" / f"{stage}.yaml")
-            entry["stages"][stage] = {"steps": stage_steps(args.stages / stage), "config": f"configs/{stage}.yaml"}
-        manifest["variants"][variant] = entry
-        if "data" not in manifest:  # the same photos for every variant
-            manifest["data"] = {"train": training_photos(args.stages / stages[0] / "config.yaml")}
-    if not manifest["variants"]:
-        raise SystemExit(f"nothing to ship under {args.stages}: train the release recipe first (make reproduce)")
     images = [record.image for record in (folder_records(args.images) if args.images else holdout_records())]
     manifest["data"]["evaluation"] = [_portable(image) for image in images]
     total = sum(entry["bytes"] for entry in manifest["variants"].values())

@@ -51,10 +51,8 @@ class CoarseNet(nn.Module):
             "norm": norm,
             "lowpass": lowpass,
             "full_res": full_res,
-            "screen_scale": None if screen_scale is None else dict(screen_scale),
         }
-        # the screen scale AM scans were brought to in training (None: scans as they are)
-        self.screen_scale = None if screen_scale is None else ScreenScale(**screen_scale)
+        self.set_screen_scale(screen_scale)
         self.register_buffer("blur", _gaussian_kernel(lowpass), persistent=False)
         self.depth = depth
         self.pad_multiple = 2**depth  # inputs are padded to this multiple
@@ -79,6 +77,12 @@ class CoarseNet(nn.Module):
             self.up.append(nn.Sequential(*layers))
         self.merge = _full_res_convs(width + full_res, full_res, layers=1) if full_res else None
         self.head = nn.Conv2d(full_res or width, 3, 3, padding=1)
+
+    def set_screen_scale(self, screen_scale: Mapping[str, float] | None) -> None:
+        """Serve AM scans at ``screen_scale`` (:class:`~..halftone.screen_scale.ScreenScale`'s fields; ``None``:
+        as they are); recorded in :attr:`config`, so a checkpoint saved afterwards is served the same way."""
+        self.screen_scale = None if screen_scale is None else ScreenScale(**screen_scale)
+        self.config["screen_scale"] = None if screen_scale is None else dict(screen_scale)
 
     def forward(self, halftone: torch.Tensor) -> torch.Tensor:
         x, (h, w) = pad_to_multiple(halftone, self.pad_multiple)
