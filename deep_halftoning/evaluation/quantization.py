@@ -2,7 +2,10 @@
 
 Calibration uses halftones of the *training* photos only; the PSNR is measured on crops of the held-out
 photos, halftoned by each evaluation row. Graphs are called as OpenVINO compiled models are: a list of
-``N x C x H x W`` float32 arrays in, a sequence whose first item is the output.
+``N x C x H x W`` float32 arrays in, a sequence whose first item is the output. A pipeline whose CoarseNet
+serves AM scans at a screen scale has two more graphs, CoarseNet at the canonical period and the details
+graph at full resolution (:func:`~..inference.export.exported_parts`): :func:`screen_calibration` and
+:func:`screen_scaled_psnr` serve them as :class:`~..inference.Descreener` does.
 """
 
 from __future__ import annotations
@@ -15,8 +18,14 @@ import torch
 
 from ..data.sources import embedded_records, holdout_records
 from ..halftone import halftone
+from ..halftone.screen import screen_period
+from ..halftone.screen_scale import from_canonical, to_canonical
+from ..inference.detect import analyse
+from ..inference.export import side_multiple
 from ..io import read_image
+from ..models.blocks import pad_to_multiple
 from ..models.metrics import psnr
+from ..models.pipeline import DescreeningPipeline
 from .photos import read_photo
 from .rows import make_halftone, row_target
 
@@ -24,6 +33,10 @@ from .rows import make_halftone, row_target
 CALIBRATION_METHODS = {"floyd-steinberg": {}, "jarvis-judice-ninke": {}, "bayer-8": {}, "am-cmyk": {"dpi": 600.0}}
 #: The AM rulings (lpi) calibration crops are drawn from.
 CALIBRATION_RULINGS = (85.0, 120.0, 150.0)
+#: The AM rulings (lpi at 600 dpi: 10, 7 and 6 px screens) the screen-scaled graphs are calibrated on.
+SCREEN_RULINGS = (60.0, 85.0, 100.0)
+#: The rows the screen-scaled graphs are checked on: coarse cross-generator AM screens.
+SCREEN_ROWS = ("am-ideal-6px", "am-ideal-8px", "am-ideal-10px")
 #: Held-out crops: at most this many rows and columns of each photo (shrunk to 768 px), multiples of 32.
 CROP = (384, 512)
 
@@ -46,6 +59,58 @@ def calibration_set(per_photo: int, side: int = 256, seed: int = 0) -> list[np.n
                 extra = {"lpi": float(rng.choice(CALIBRATION_RULINGS))} if method == "am-cmyk" else {"threads": 1}
                 crops.append(_batch(halftone(photo[y : y + side, x : x + side], method, **params, **extra).image))
     return crops
+
+
+def screen_calibration(
+    pipeline: DescreeningPipeline, per_photo: int, side: int = 256, seed: int = 0
+) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+    """Calibration inputs of the screen-scaled path's two graphs, from AM prints of the training photos at
+    :data:`SCREEN_RULINGS` (``per_photo`` crops of each photo and ruling): CoarseNet's canonical tiles
+    (``side`` square), and the details graph's ``[halftone, coarse image]`` pairs at full resolution (the
+    coarse image made by ``pipeline`` in float, at the crop's nominal factor)."""
+    rng = np.random.default_rng(seed)
+    multiple = side_multiple(pipeline)
+    coarse, details = [], []
+    for record in embedded_records("train", colour_only=True):
+        photo = read_image(record.image)
+        for lpi in SCREEN_RULINGS:
+            factor = pipeline.screen_scale.factor(screen_period(lpi, 600.0))
+            size = min(int(np.ceil(side / factor)) + 2, *photo.shape[:2])
+            for _ in range(per_photo):
+                y, x = (int(rng.integers(0, n - size + 1)) for n in photo.shape[:2])
+                crop = photo[y : y + size, x : x + size]
+                scan = torch.from_numpy(_batch(halftone(crop, "am-cmyk", lpi=lpi, dpi=600.0).image))
+                canonical = to_canonical(scan, factor)
+                h, w = (min(side, n) // multiple * multiple for n in canonical.shape[-2:])
+                coarse.append(canonical[..., :h, :w].numpy())
+                tile = scan[..., :side, :side]
+                with torch.inference_mode():
+                    image = pipeline.coarse_at_scale(tile, factor)
+                details.append([tile.numpy(), image.numpy()])
+    return coarse, details
+
+
+def screen_scaled_psnr(
+    coarse: Graph, details: Graph, pipeline: DescreeningPipeline, pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]]
+) -> dict[str, np.ndarray]:
+    """PSNR (dB) per row and photo of the screen-scaled path served by the graphs ``coarse`` and ``details``:
+    the factor from each halftone's measured screen, CoarseNet's image made at the canonical period and read
+    back to full resolution for the details graph."""
+    multiple = side_multiple(pipeline)
+    scores = {}
+    for row, items in pairs.items():
+        values = []
+        for h, t in items:
+            analysis = analyse(h[0].transpose(1, 2, 0))
+            period = analysis.screens[0].period if analysis.kind == "am" and analysis.screens else None
+            factor = pipeline.screen_scale.factor(period)
+            small, (sh, sw) = pad_to_multiple(to_canonical(torch.from_numpy(h), factor), multiple)
+            image = torch.from_numpy(np.asarray(coarse([small.numpy()])[0]))[..., :sh, :sw]
+            full = from_canonical(image, factor, (0, 0, *h.shape[-2:]))
+            out = np.asarray(details([h, np.ascontiguousarray(full.numpy())])[0])
+            values.append(psnr(torch.from_numpy(out), torch.from_numpy(t)))
+        scores[row] = np.array(values)
+    return scores
 
 
 def held_out_pairs(photos: int, rows: Sequence[str]) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:

@@ -235,12 +235,21 @@ class Export:
 
     files: list[Path]
     side_multiple: int
+    #: the canonical screen period of the ``-coarse`` and ``-details`` graphs (``None``: none written)
+    canonical_period: float | None = None
 
     def interface(self) -> str:
         """The graphs' input and output, in words."""
-        return (
+        text = (
             f"input 'halftone': N x 3 x H x W float32 RGB in [0, 1], H and W multiples of {self.side_multiple}; "
             "output 'output': the descreened tiles, same shape (the .xml/.bin pair is OpenVINO's format)"
+        )
+        if self.canonical_period is None:
+            return text
+        return (
+            f"{text}. For an AM scan resampled so that its screen period is {self.canonical_period:g} px, the "
+            "-coarse graph gives CoarseNet's image of it; brought back to full resolution, that image is the "
+            "-details graph's input 'coarse', beside the full-resolution 'halftone'"
         )
 
 
@@ -257,4 +266,5 @@ def export_checkpoint(
     path = shipped_checkpoint(source) if isinstance(source, str) else source
     pipeline = load_pipeline(path)
     files = export_pipeline(pipeline, folder, name or path.stem, overwrite=overwrite)
-    return Export(files, side_multiple(pipeline))
+    scale = pipeline.screen_scale if pipeline.details is not None else None
+    return Export(files, side_multiple(pipeline), None if scale is None else scale.canonical_period)

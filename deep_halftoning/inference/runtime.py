@@ -85,11 +85,11 @@ _OPENVINO_PRECISION = {"bf16": "bf16", "fp16": "f16", "fp32": "f32"}
 class OpenVINORuntime:
     """The pipeline exported once (cached by the sha256 of its weights) and compiled by OpenVINO for the CPU.
 
-    At ``int8`` (and ``auto`` on CPUs with int8 instructions) the whole-pipeline graph is the int8 graph
-    shipped for these weights (:func:`.shipped.shipped_int8`); the other layers and graphs run at the
-    float precision ``auto`` picks. Tiles whose sides are not multiples of the graph's
-    (:func:`.export.side_multiple`, only on images smaller than a tile) run in :attr:`torch_runtime` at
-    the float precision, so both give the same image.
+    At ``int8`` (and ``auto`` on CPUs with int8 instructions) each graph with an int8 version shipped for
+    these weights (:func:`.shipped.shipped_int8`: the whole pipeline, and the screen-scaled path's CoarseNet
+    and details graphs) runs it; the other layers and graphs run at the float precision ``auto`` picks.
+    Tiles whose sides are not multiples of the graph's (:func:`.export.side_multiple`, only on images
+    smaller than a tile) run in :attr:`torch_runtime` at the float precision, so both give the same image.
     """
 
     name = "openvino"
@@ -100,10 +100,10 @@ class OpenVINORuntime:
         self.device = torch.device("cpu")
         core = ov.Core()
         capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-        self.int8 = _int8_graph(pipeline, precision, "INT8" in capabilities)
+        self.int8 = _int8_graphs(pipeline, precision, "INT8" in capabilities)
         if precision in ("auto", "int8"):
             precision = "bf16" if "BF16" in capabilities else "fp32"
-        self.precision = "int8" if self.int8 is not None else precision
+        self.precision = "int8" if self.int8 else precision
         self.multiple = side_multiple(pipeline)
         self.torch_runtime = TorchRuntime(pipeline, self.device, precision)
         self.pipeline, self.core = pipeline, core
@@ -119,8 +119,8 @@ class OpenVINORuntime:
         if part not in self.queues:
             import openvino as ov
 
-            if part == "pipeline" and self.int8 is not None:
-                model, folder = self.core.read_model(str(self.int8)), self.int8.parent
+            if part in self.int8:
+                model, folder = self.core.read_model(str(self.int8[part])), self.int8[part].parent
             else:
                 model, folder = cached_openvino_model(self.pipeline, part=part)
             try:
@@ -167,27 +167,27 @@ class OpenVINORuntime:
         return self._run("coarse", halftone)
 
 
-def _int8_graph(pipeline: DescreeningPipeline, precision: str, native: bool) -> Path | None:
-    """The shipped int8 graph of ``pipeline`` where ``precision`` asks for it: ``int8`` by name (a
-    :class:`BackendError` when none ships for these weights or it is damaged), or ``auto`` on a CPU with
-    int8 instructions (``native``; ``None`` when none ships, and with one warning when it is damaged)."""
+def _int8_graphs(pipeline: DescreeningPipeline, precision: str, native: bool) -> dict[str, Path]:
+    """The shipped int8 graphs of ``pipeline``, by part, where ``precision`` asks for them: ``int8`` by name
+    (a :class:`BackendError` when none ships for these weights or one is damaged), or ``auto`` on a CPU with
+    int8 instructions (``native``; none when none ships, and with one warning when one is damaged)."""
     from .shipped import ShippedCheckpointError, shipped_int8
 
     if precision != "int8" and not (precision == "auto" and native):
-        return None
+        return {}
     try:
-        graph = shipped_int8(pipeline_digest(pipeline))
+        graphs = shipped_int8(pipeline_digest(pipeline))
     except ShippedCheckpointError as err:
         if precision == "int8":
             raise BackendError(str(err)) from err
         warnings.warn(f"{err}; descreening without int8 instead", RuntimeWarning, stacklevel=4)
-        return None
-    if graph is None and precision == "int8":
+        return {}
+    if not graphs and precision == "int8":
         raise BackendError(
             "no int8 graph ships for these weights: int8 serves the packaged descreeners "
             "(experiments/quantize_descreener.py makes one)"
         )
-    return graph
+    return graphs
 
 
 def openvino_available() -> bool:

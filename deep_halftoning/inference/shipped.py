@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..io import file_sha256
@@ -52,40 +53,53 @@ def shipped_checkpoint(variant: str = DEFAULT_VARIANT, directory: str | os.PathL
     return path
 
 
-def int8_files(variant: str, directory: str | os.PathLike = SHIPPED_DIR) -> tuple[Path, Path]:
-    """Where a shipped variant's int8 OpenVINO graph lies: ``<variant>-int8.xml`` and its ``.bin``."""
-    return Path(directory) / f"{variant}-int8.xml", Path(directory) / f"{variant}-int8.bin"
+def int8_files(variant: str, directory: str | os.PathLike = SHIPPED_DIR, part: str = "pipeline") -> tuple[Path, Path]:
+    """Where the int8 OpenVINO graph of a shipped variant's ``part`` lies (the parts of
+    :func:`~.export.exported_parts`): ``<variant>[-part]-int8.xml`` and its ``.bin``."""
+    stem = variant if part == "pipeline" else f"{variant}-{part}"
+    return Path(directory) / f"{stem}-int8.xml", Path(directory) / f"{stem}-int8.bin"
 
 
-def shipped_int8(digest: str, directory: str | os.PathLike = SHIPPED_DIR) -> Path | None:
-    """The checked ``.xml`` of the shipped int8 graph made from the pipeline whose
-    :func:`~.export.pipeline_digest` is ``digest`` (``None``: no shipped variant has one). Raises
-    :class:`ShippedCheckpointError` when its files are missing or do not match the manifest."""
+def shipped_int8(digest: str, directory: str | os.PathLike = SHIPPED_DIR) -> dict[str, Path]:
+    """The checked ``.xml`` of each part's shipped int8 graph (``pipeline``; ``coarse`` and ``details`` for a
+    CoarseNet served at a screen scale) made from the pipeline whose :func:`~.export.pipeline_digest` is
+    ``digest`` (empty: no shipped variant has one). Raises :class:`ShippedCheckpointError` when a file is
+    missing or does not match the manifest."""
     manifest = Path(directory) / MANIFEST
     variants = load_manifest(directory)["variants"] if manifest.is_file() else {}
     for variant, entry in variants.items():
         int8 = entry.get("int8")
         if int8 is None or int8["pipeline_sha256"] != digest:
             continue
-        for path in int8_files(variant, directory):
-            if not path.is_file() or file_sha256(path) != int8["files"][path.name]:
-                raise ShippedCheckpointError(
-                    f"the shipped int8 {variant} graph {path} is missing or does not match its manifest: "
-                    "reinstall the package"
-                )
-        return int8_files(variant, directory)[0]
-    return None
+        graphs = {}
+        for part in int8["parts"]:
+            for path in int8_files(variant, directory, part):
+                if not path.is_file() or file_sha256(path) != int8["files"][path.name]:
+                    raise ShippedCheckpointError(
+                        f"the shipped int8 {variant} graph {path} is missing or does not match its manifest: "
+                        "reinstall the package"
+                    )
+            graphs[part] = int8_files(variant, directory, part)[0]
+        return graphs
+    return {}
 
 
 def pack_checkpoint(
-    source: str | os.PathLike, destination: str | os.PathLike, half: bool = True
+    source: str | os.PathLike,
+    destination: str | os.PathLike,
+    half: bool = True,
+    screen_scale: Mapping[str, float] | None = None,
 ) -> dict[str, int | str]:
-    """Keep only the inference networks of a stage checkpoint (no discriminators, no optimiser
-    state), in fp16 when ``half``, and write them atomically to ``destination``.
+    """Keep only the inference networks of a stage (or packed) checkpoint (no discriminators, no optimiser
+    state), in fp16 when ``half``, and write them atomically to ``destination`` (which may be ``source``).
+    With ``screen_scale``, CoarseNet serves AM scans at that canonical period (weights unchanged).
 
     Returns the file's name, size, sha256, parameter count and the source's global step.
     """
-    networks = load_pipeline(source).networks
+    pipeline = load_pipeline(source)
+    if screen_scale is not None:
+        pipeline.coarse.set_screen_scale(screen_scale)
+    networks = pipeline.networks
     step = int(read_checkpoint(source).get("global_step", 0))
     destination = Path(destination)
     save_networks(destination, networks, half=half, global_step=step)

@@ -62,8 +62,9 @@ def test_export_writes_the_shipped_model_and_keeps_existing_files(tmp_path, caps
     out = tmp_path / "served"
     assert main(["export", "fidelity", str(out)]) == 0
     printed = capsys.readouterr()
-    assert printed.out.split() == [str(out / f"fidelity{suffix}") for suffix in (".onnx", ".xml", ".bin")]
-    assert "multiples of 32" in printed.err
+    names = [f"fidelity{part}{suffix}" for part in ("", "-coarse", "-details") for suffix in (".onnx", ".xml", ".bin")]
+    assert printed.out.split() == [str(out / name) for name in names]  # with the screen-scaled path's two graphs
+    assert "multiples of 32" in printed.err and "screen period is 4 px, the -coarse graph" in printed.err
     assert main(["export", "fidelity", str(out)]) == 2
     assert "fidelity.onnx exists (overwrite it with --overwrite" in capsys.readouterr().err
     assert main(["export", "fidelity", str(out), "--overwrite", "--name", "page"]) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -25,6 +26,7 @@ from deep_halftoning.inference.shipped import (
 from deep_halftoning.models.metrics import psnr
 
 CPU = torch.device("cpu")
+PARTS = ("pipeline", "coarse", "details")
 
 
 def native_int8() -> bool:
@@ -55,6 +57,24 @@ def test_the_shipped_int8_graph_serves_within_a_tenth_of_a_db_of_bf16(shipped):
     assert Descreener(shipped, device="cpu").precision == ("int8" if native_int8() else "bf16")
 
 
+def test_a_coarse_screen_runs_the_int8_screen_scaled_graphs_within_a_tenth_of_a_db_of_bf16(shipped):
+    from deep_halftoning.data.sources import embedded_records
+    from deep_halftoning.halftone import halftone
+    from deep_halftoning.io import read_image
+
+    photo = read_image(embedded_records("val")[1].image)[:320, :400]  # no shipped recipe trains on it
+    photo = np.clip(cv2.resize(photo, (800, 640), interpolation=cv2.INTER_CUBIC), 0, 1)  # canonical tiles of 128
+    scan = halftone(photo, "am-cmyk", lpi=60.0, dpi=600.0).image.astype(np.float32)  # a 10 px screen
+    tiling = {"device": "cpu", "backend": "openvino", "tile": 128, "overlap": 32}
+    int8 = Descreener(shipped, precision="int8", **tiling)
+    bf16 = Descreener(shipped, precision="bf16", **tiling)
+    assert int8.choose_scale(scan).factor < 0.5  # CoarseNet at the canonical period, details at full resolution
+    fast, reference = int8(scan), bf16(scan)
+    assert set(int8.runtime.queues) == {"pipeline", "coarse", "details"}
+    assert np.abs(fast - reference).max() > 1 / 255  # the int8 graphs really ran
+    assert abs(psnr(fast, photo) - psnr(reference, photo)) < 0.1
+
+
 def test_int8_needs_a_shipped_graph_for_the_weights_and_openvino():
     pipeline = lite_pipeline()
     with pytest.raises(BackendError, match="no int8 graph ships for these weights"):
@@ -68,10 +88,17 @@ def test_int8_needs_a_shipped_graph_for_the_weights_and_openvino():
 
 def test_a_damaged_int8_graph_is_never_used(tmp_path, shipped, monkeypatch):
     shutil.copy(SHIPPED_DIR / MANIFEST, tmp_path / MANIFEST)
-    xml, weights = (shutil.copy(path, tmp_path / path.name) for path in int8_files("fidelity"))
+    for part in PARTS:
+        for path in int8_files("fidelity", part=part):
+            shutil.copy(path, tmp_path / path.name)
+    weights = tmp_path / "fidelity-int8.bin"
     digest = pipeline_digest(shipped)
-    assert shipped_int8(digest, tmp_path) == tmp_path / "fidelity-int8.xml"
-    assert shipped_int8("0" * 64, tmp_path) is None
+    assert shipped_int8(digest, tmp_path) == {
+        "pipeline": tmp_path / "fidelity-int8.xml",
+        "coarse": tmp_path / "fidelity-coarse-int8.xml",
+        "details": tmp_path / "fidelity-details-int8.xml",
+    }
+    assert shipped_int8("0" * 64, tmp_path) == {}
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
@@ -82,7 +109,12 @@ def test_a_damaged_int8_graph_is_never_used(tmp_path, shipped, monkeypatch):
         shipped_int8(digest, tmp_path)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     assert manifest["variants"]["fidelity"]["int8"]["pipeline_sha256"] == digest
-    assert min(manifest["variants"]["fidelity"]["int8"]["psnr_vs_bf16"].values()) >= -0.1  # the bar it shipped at
+    int8 = manifest["variants"]["fidelity"]["int8"]
+    assert min([*int8["psnr_vs_bf16"].values(), *int8["screen_scaled_psnr_vs_bf16"].values()]) >= -0.1  # its bar
+    shutil.copy(SHIPPED_DIR / weights.name, weights)
+    (tmp_path / "fidelity-details-int8.xml").unlink()
+    with pytest.raises(ShippedCheckpointError, match="fidelity-details-int8.xml is missing"):
+        shipped_int8(digest, tmp_path)
 
     def damaged(digest: str):
         raise ShippedCheckpointError(f"the shipped int8 fidelity graph {weights} is missing or does not match")
