@@ -6,7 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from deep_halftoning.halftone import halftone
-from deep_halftoning.halftone.screen_scale import ScreenScale, canonical_size, from_canonical, to_canonical
+from deep_halftoning.halftone.screen_scale import (
+    ScreenScale,
+    canonical_size,
+    canonical_window,
+    from_canonical,
+    to_canonical,
+)
 from deep_halftoning.inference.detect import analyse
 
 
@@ -29,6 +35,32 @@ def test_a_resampled_am_print_has_the_canonical_period(rng):
     small = to_canonical(torch.from_numpy(print_.image.transpose(2, 0, 1).copy())[None], factor)[0]
     assert tuple(small.shape[-2:]) == canonical_size(450, 450, factor)
     assert analyse(small.numpy().transpose(1, 2, 0)).screens[0].period == pytest.approx(4.0, rel=0.02)
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.57, 0.8, 1.3])
+@pytest.mark.parametrize("size", [(37, 53), (101, 64)])
+def test_the_canonical_image_is_pytorchs_antialiased_bilinear_resampling(factor, size):
+    image = torch.rand(2, 3, *size)
+    expected = F.interpolate(
+        image,
+        scale_factor=factor,
+        mode="bilinear",
+        antialias=factor < 1,
+        align_corners=False,
+        recompute_scale_factor=False,
+    )
+    torch.testing.assert_close(to_canonical(image, factor), expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.57, 0.8])
+def test_any_canonical_window_computed_from_the_page_equals_that_window_of_the_whole(factor):
+    image = torch.rand(3, 203, 157)
+    whole = to_canonical(image[None], factor)[0]
+    height, width = whole.shape[-2:]
+    for y, x, h, w in [(0, 0, 7, 9), (0, 5, 11, width - 5), (3, 0, height - 3, 6), (height - 5, width - 8, 5, 8),
+                       (2, 3, height - 4, width - 6), (0, 0, height, width)]:  # fmt: skip
+        torch.testing.assert_close(canonical_window(image, factor, (y, x, h, w)), whole[:, y : y + h, x : x + w])
+    assert canonical_window(image, 1.0, (3, 4, 5, 6)).equal(image[:, 3:8, 4:10])
 
 
 def test_any_window_read_back_equals_that_window_of_the_whole_image():
