@@ -49,7 +49,28 @@ def tiled_apply(
     out_channels: int = 3,
     progress: Callable[[int], None] | None = None,
 ) -> torch.Tensor:
-    """Apply ``fn`` (a batch of ``N x C x h x w`` tiles and their boxes -> outputs) to a ``C x H x W`` image.
+    """Apply ``fn`` (a batch of ``N x C x h x w`` tiles and their boxes -> outputs) to a ``C x H x W`` image
+    (:func:`tiled_windows` over its windows)."""
+
+    def window(box: tuple[int, int, int, int]) -> torch.Tensor:
+        y, x, h, w = box
+        return image[:, y : y + h, x : x + w]
+
+    return tiled_windows(tuple(image.shape[-2:]), window, fn, tile, overlap, batch, out_channels, progress)
+
+
+def tiled_windows(
+    size: tuple[int, int],
+    window: Callable[[tuple[int, int, int, int]], torch.Tensor],
+    fn: Callable[[torch.Tensor, list[tuple[int, int, int, int]]], torch.Tensor],
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    batch: int = BATCH,
+    out_channels: int = 3,
+    progress: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Apply ``fn`` (a batch of ``N x C x h x w`` tiles and their boxes -> outputs) to an image of ``size``
+    ``(H, W)`` whose ``C x h x w`` window ``(y, x, h, w)`` is ``window(box)`` (made when its tile runs).
 
     Tiles of equal size are batched; outputs are blended with raised-cosine weights on
     the overlaps and accumulated on the CPU, so memory stays bounded by the tile batch
@@ -58,7 +79,7 @@ def tiled_apply(
     The output is a ``C x H x W`` view of ``H x W x C`` memory, so ``out.permute(1, 2, 0)``
     is the image in NumPy's layout without a copy.
     """
-    _, height, width = image.shape
+    height, width = size
     out = torch.zeros(height, width, out_channels).permute(2, 0, 1)
     row_weights = _normalised_windows(height, tile, overlap)
     column_weights = _normalised_windows(width, tile, overlap)
@@ -68,8 +89,7 @@ def tiled_apply(
         shapes = {(h, w) for _, _, h, w in group}
         for shape in shapes:  # only edge tiles can be smaller; batch equal shapes together
             chunk = [b for b in group if (b[2], b[3]) == shape]
-            inputs = torch.stack([image[:, y : y + h, x : x + w] for y, x, h, w in chunk])
-            results = fn(inputs, chunk).float().cpu()
+            results = fn(torch.stack([window(box) for box in chunk]), chunk).float().cpu()
             for (y, x, h, w), result in zip(chunk, results, strict=True):
                 weight = torch.outer(row_weights[y], column_weights[x])
                 out[:, y : y + h, x : x + w].addcmul_(result, weight)
