@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,13 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..halftone.screen_scale import from_canonical, to_canonical
+from ..halftone.screen_scale import canonical_size, canonical_window, from_canonical
 from ..models.checkpoint import CheckpointError, load_networks
 from ..models.pipeline import DescreeningPipeline
 from .detect import ScreenAnalysis, analyse
 from .options import BATCH, OVERLAP, TILE, TILE_MULTIPLE, check_tiling, parse_scale
 from .runtime import make_runtime
-from .tiling import tiled_apply, tiles
+from .tiling import tiled_apply, tiled_windows, tiles
 
 
 def _mps_available() -> bool:
@@ -145,11 +146,20 @@ class Descreener:
         with torch.inference_mode(), runtime.autocast():
             return self.pipeline.object_probabilities(small.to(runtime.device))[1].float().cpu()
 
-    def _tile_count(self, image: torch.Tensor) -> int:
-        return sum(1 for _ in tiles(*image.shape[-2:], self.tile, self.overlap))
+    def _tile_count(self, height: int, width: int) -> int:
+        return sum(1 for _ in tiles(height, width, self.tile, self.overlap))
 
     def _tiled(self, image: torch.Tensor, run, bar) -> torch.Tensor:
         return tiled_apply(image, run, self.tile, self.overlap, self.batch, progress=bar.update)
+
+    def _canonical_coarse(self, image: torch.Tensor, factor: float, size: tuple[int, int], bar) -> torch.Tensor:
+        """CoarseNet's canonical image of the page (``size``), each tile resampled from the page window it covers."""
+
+        def run(batch: torch.Tensor, _) -> torch.Tensor:
+            return self.runtime.coarse(batch)
+
+        window = partial(canonical_window, image, factor)
+        return tiled_windows(size, window, run, self.tile, self.overlap, self.batch, progress=bar.update)
 
     def _run_tiles(self, batch: torch.Tensor, boxes, context, full_size, coarse, factor) -> torch.Tensor:
         objects = coarse_tiles = None
@@ -172,17 +182,15 @@ class Descreener:
         return result.mean(axis=2, dtype=np.float32) if grey else result
 
     def _descreen(self, image: torch.Tensor, factor: float, progress: bool) -> torch.Tensor:
-        """The descreened ``3 x H x W`` image: CoarseNet over the page at the screen scale ``factor``
-        when it is not 1, then the full-resolution tiles (unless CoarseNet alone is the pipeline)."""
+        """The descreened ``3 x H x W`` image: CoarseNet at the screen scale ``factor`` when it is not 1, its
+        canonical tiles each resampled from the page window they cover, then the full-resolution tiles
+        (unless CoarseNet alone is the pipeline)."""
         size = tuple(image.shape[-2:])
-        canonical = to_canonical(image[None], factor)[0] if factor != 1.0 else None
-        full_pass = canonical is None or self.pipeline.details is not None  # else CoarseNet's image is the output
-        count = self._tile_count(image) if full_pass else 0
-        if canonical is not None:
-            count += self._tile_count(canonical)
+        small = canonical_size(*size, factor) if factor != 1.0 else None
+        full_pass = small is None or self.pipeline.details is not None  # else CoarseNet's image is the output
+        count = (self._tile_count(*size) if full_pass else 0) + (self._tile_count(*small) if small else 0)
         with tqdm(total=count, desc="tiles", unit="tile", disable=not progress, leave=False) as bar:
-            coarse = None if canonical is None else self._tiled(canonical, lambda t, _: self.runtime.coarse(t), bar)
-            del canonical
+            coarse = None if small is None else self._canonical_coarse(image, factor, small, bar)
             if not full_pass:
                 return from_canonical(coarse[None], factor, (0, 0, *size))[0].clamp(0, 1)
             context = self._object_context(image)

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from deep_halftoning.cli import main
@@ -15,6 +16,7 @@ from deep_halftoning.halftone.screen_scale import from_canonical, to_canonical
 from deep_halftoning.inference import Descreener
 from deep_halftoning.inference.export import export_pipeline
 from deep_halftoning.inference.options import parse_scale
+from deep_halftoning.inference.tiling import tiled_apply
 from deep_halftoning.models.checkpoint import save_networks
 from deep_halftoning.models.pipeline import DescreeningPipeline
 
@@ -70,6 +72,35 @@ def test_a_page_in_one_tile_is_the_pipeline_at_that_scale(am_print, details):
         small = pipeline.coarse(to_canonical(torch.from_numpy(page.transpose(2, 0, 1).copy())[None], 0.5))
         back = from_canonical(small, 0.5, (0, 0, 200, 232))[0].clamp(0, 1).permute(1, 2, 0)
         np.testing.assert_allclose(out, back.detach().numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("details", [True, False])
+def test_canonical_tiles_made_from_page_windows_equal_tiles_of_the_whole_canonical_page(am_print, details):
+    page, factor, tiling = am_print[:229, :203], 0.57, {"tile": 64, "overlap": 16, "batch": 3}
+    descreener = Descreener(screen_pipeline(details), backend="torch", precision="fp32", scale=factor, **tiling)
+    out = descreener(page)
+    image = torch.from_numpy(page.transpose(2, 0, 1).copy())
+    canonical = F.interpolate(
+        image[None],
+        scale_factor=factor,
+        mode="bilinear",
+        antialias=True,
+        align_corners=False,
+        recompute_scale_factor=False,
+    )[0]
+    coarse = tiled_apply(canonical, lambda t, _: descreener.runtime.coarse(t), **tiling)
+    assert coarse.shape[-1] > tiling["tile"]  # several canonical tiles
+
+    def full_resolution(tiles: torch.Tensor, boxes: list) -> torch.Tensor:
+        return descreener.runtime(tiles, None, torch.cat([from_canonical(coarse[None], factor, b) for b in boxes]))
+
+    if details:
+        expected = tiled_apply(image, full_resolution, **tiling)
+    else:
+        expected = from_canonical(coarse[None], factor, (0, 0, *page.shape[:2]))[0].clamp(0, 1)
+    np.testing.assert_allclose(out, expected.permute(1, 2, 0).numpy(), atol=1e-5)
+    grey = descreener(page.mean(axis=2))
+    assert grey.shape == page.shape[:2] and np.isfinite(grey).all()
 
 
 def test_openvino_equals_torch_on_the_screen_scaled_path(am_print):
