@@ -32,19 +32,20 @@ import numpy as np
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "descreen.md"
-#: row label -> (backend, precision) of the shipped descreener
+#: row label -> (backend, precision, screen scale) of the shipped descreener
 SHIPPED_RUNS = {
-    "shipped descreener, torch, auto precision (the default before OpenVINO)": ("torch", "auto"),
-    "shipped descreener, torch, fp32": ("torch", "fp32"),
-    "shipped descreener, openvino, auto precision (the default)": ("openvino", "auto"),
-    "shipped descreener, openvino, bf16 (the default before int8)": ("openvino", "bf16"),
-    "shipped descreener, openvino, fp32": ("openvino", "fp32"),
+    "shipped descreener, torch, auto precision (the default before OpenVINO)": ("torch", "auto", "auto"),
+    "shipped descreener, torch, fp32": ("torch", "fp32", "auto"),
+    "shipped descreener, openvino, auto precision (the default)": ("openvino", "auto", "auto"),
+    "shipped descreener, openvino, auto precision, full resolution (`--scale off`)": ("openvino", "auto", "off"),
+    "shipped descreener, openvino, bf16 (the default before int8)": ("openvino", "bf16", "auto"),
+    "shipped descreener, openvino, fp32": ("openvino", "fp32", "auto"),
 }
 FFT = "peer: FFT notch filter on the whole page"
 PHASES = ("decode", "analyse", "descreen", "encode")
 
 
-def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str, precision: str) -> dict:
+def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str, precision: str, scale: str) -> dict:
     """The CLI's page path in this process (the FFT peer without a checkpoint): seconds per phase, peak memory."""
     from deep_halftoning.inference import Descreener, analyse, fft_descreen
     from deep_halftoning.io import read_image, write_image
@@ -52,7 +53,7 @@ def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str,
     seconds, start = {}, time.perf_counter()
     if checkpoint is not None:  # loading, and compiling for OpenVINO, count with the descreening
         descreener = Descreener.from_checkpoint(
-            checkpoint, device="cpu", backend=backend, precision=precision, **tiling
+            checkpoint, device="cpu", backend=backend, precision=precision, scale=scale, **tiling
         )
         load = time.perf_counter() - start
     tick = time.perf_counter()
@@ -62,7 +63,11 @@ def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str,
     analysis = analyse(page)
     seconds["analyse"] = time.perf_counter() - tick
     tick = time.perf_counter()
-    out = descreener(page) if checkpoint is not None else fft_descreen(page, analysis)
+    if checkpoint is not None:
+        choice = descreener.choose_scale(page, analysis)
+        out = descreener(page, scale=choice)
+    else:
+        out = fft_descreen(page, analysis)
     seconds["descreen"] = time.perf_counter() - tick + (load if checkpoint is not None else 0.0)
     mpx = page.shape[0] * page.shape[1] / 1e6
     del page  # as in the CLI, which keeps only the descreened page while it encodes
@@ -74,7 +79,9 @@ def worker(page_path: Path, checkpoint: Path | None, tiling: dict, backend: str,
         "phases": seconds,
         "peak_rss": peak_rss(),
         "mpx": mpx,
-        "runtime": f"{descreener.backend} {descreener.precision}" if checkpoint is not None else "numpy",
+        "runtime": f"{descreener.backend} {descreener.precision}, factor {choice.factor:.2f}"
+        if checkpoint is not None
+        else "numpy",
     }
 
 
@@ -92,17 +99,17 @@ def crop_fidelity(checkpoint: Path, tiling: dict, crops: int) -> dict[str, dict[
     rows = {row: ROWS[row].make for row in ("floyd-steinberg", "am-cmyk+scan")}
     pairs = [(row, crop, make(crop, seed)) for seed, crop in enumerate(crops_) for row, make in rows.items()]
 
-    def psnrs(backend: str, precision: str) -> np.ndarray:
+    def psnrs(backend: str, precision: str, scale: str = "auto") -> np.ndarray:
         descreener = Descreener.from_checkpoint(
-            checkpoint, device="cpu", backend=backend, precision=precision, **tiling
+            checkpoint, device="cpu", backend=backend, precision=precision, scale=scale, **tiling
         )
         return np.array([psnr(descreener(scan), clean) for _, clean, scan in pairs])
 
     reference = psnrs("torch", "fp32")
     names = np.array([row for row, _, _ in pairs])
     fidelity = {}
-    for label, (backend, precision) in SHIPPED_RUNS.items():
-        difference = psnrs(backend, precision) - reference
+    for label, runtime in SHIPPED_RUNS.items():
+        difference = psnrs(*runtime) - reference
         cells = {}
         for row in rows:
             values = difference[names == row]
@@ -144,29 +151,31 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--precision", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--descreen-scale", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
     tiling = {"tile": args.tile, "overlap": args.overlap, "batch": args.batch}
     if args.worker:
-        print(json.dumps(worker(args.page, args.checkpoint, tiling, args.backend, args.precision)))
+        print(json.dumps(worker(args.page, args.checkpoint, tiling, args.backend, args.precision, args.descreen_scale)))
         return
     shipped = shipped_checkpoint()
     cached_openvino_model(load_pipeline(shipped))  # the one-time export is not part of a page
     fidelity = crop_fidelity(shipped, tiling, args.crops) if args.crops else {}
-    #: row label -> (checkpoint or None for the FFT peer, backend, precision)
+    #: row label -> (checkpoint or None for the FFT peer, backend, precision, screen scale)
     runs = {
         **{label: (shipped, *runtime) for label, runtime in SHIPPED_RUNS.items()},
         **{
-            f"{name}, auto backend and precision": (Path(path), "auto", "auto")
+            f"{name}, auto backend and precision": (Path(path), "auto", "auto", "auto")
             for name, path in map(_named, args.model)
         },
-        FFT: (None, "auto", "auto"),
+        FFT: (None, "auto", "auto", "auto"),
     }
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         page = make_page(args.scale, args.lpi)
         page_path = write_image(Path(tmp) / "page.png", page)
-        for label, (checkpoint, backend, precision) in runs.items():
+        for label, (checkpoint, backend, precision, scale) in runs.items():
             command = [sys.executable, __file__, "--worker", "--page", str(page_path), "--backend", backend]
+            command += ["--descreen-scale", scale]
             command += ["--precision", precision, "--tile", str(args.tile), "--overlap", str(args.overlap)]
             command += ["--batch", str(args.batch)]
             command += ["--checkpoint", str(checkpoint)] if checkpoint is not None else []

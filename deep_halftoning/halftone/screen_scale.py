@@ -16,11 +16,16 @@ from dataclasses import dataclass
 
 import torch
 
+#: Factors this close to 1 are 1: a screen within 2 % of the canonical period (a scan analysis measures
+#: periods to well within that) is at the canonical period, and a resampling by 0.99x would only blur it.
+UNIT_TOLERANCE = 0.02
+
 
 @dataclass(frozen=True)
 class ScreenScale:
     """How a screen period (pixels per cell) becomes a resampling factor: ``canonical_period / period``,
-    clamped to ``[min_factor, max_factor]`` (``max_factor`` 1: never up-sampled)."""
+    clamped to ``[min_factor, max_factor]`` (``max_factor`` 1: never up-sampled); within
+    :data:`UNIT_TOLERANCE` of 1, exactly 1."""
 
     canonical_period: float = 4.0
     min_factor: float = 0.25
@@ -36,7 +41,8 @@ class ScreenScale:
         """The resampling factor for a screen of ``period`` pixels (``None``: no screen, factor 1)."""
         if period is None or not math.isfinite(period) or period <= 0:
             return 1.0
-        return min(self.max_factor, max(self.min_factor, self.canonical_period / period))
+        factor = min(self.max_factor, max(self.min_factor, self.canonical_period / period))
+        return 1.0 if abs(factor - 1.0) <= UNIT_TOLERANCE else factor
 
 
 def canonical_size(height: int, width: int, factor: float) -> tuple[int, int]:

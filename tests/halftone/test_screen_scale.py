@@ -22,6 +22,8 @@ def test_the_factor_brings_the_period_to_the_canonical_one_within_its_limits():
     assert scale.factor(3.0) == 1.0  # finer screens are not up-sampled
     assert scale.factor(40.0) == 0.25
     assert scale.factor(None) == scale.factor(float("nan")) == scale.factor(0.0) == 1.0
+    assert scale.factor(4.0008) == scale.factor(4.08) == 1.0  # the canonical period, as measured: not resampled
+    assert scale.factor(4.2) == pytest.approx(4.0 / 4.2)
     with pytest.raises(ValueError, match="min_factor"):
         ScreenScale(min_factor=0.5, max_factor=0.4)
 
