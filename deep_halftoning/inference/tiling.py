@@ -9,6 +9,11 @@ import torch
 
 from .options import BATCH, OVERLAP, TILE, check_tiling
 
+#: A tile's ``(y, x, height, width)``.
+Box = tuple[int, int, int, int]
+#: What runs a batch of ``N x C x h x w`` tiles, given their boxes, and returns their outputs.
+TileFn = Callable[[torch.Tensor, list[Box]], torch.Tensor]
+
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles covering ``[0, length)`` with at least ``overlap`` shared pixels."""
@@ -33,7 +38,7 @@ def blend_window(size: int, overlap: int, at_start: bool, at_end: bool) -> np.nd
     return weights
 
 
-def tiles(height: int, width: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int]]:
+def tiles(height: int, width: int, tile: int, overlap: int) -> Iterator[Box]:
     """``(y, x, h, w)`` of every tile, row by row."""
     for y in tile_starts(height, tile, overlap):
         for x in tile_starts(width, tile, overlap):
@@ -42,7 +47,7 @@ def tiles(height: int, width: int, tile: int, overlap: int) -> Iterator[tuple[in
 
 def tiled_apply(
     image: torch.Tensor,
-    fn: Callable[[torch.Tensor, list[tuple[int, int, int, int]]], torch.Tensor],
+    fn: TileFn,
     tile: int = TILE,
     overlap: int = OVERLAP,
     batch: int = BATCH,
@@ -52,7 +57,7 @@ def tiled_apply(
     """Apply ``fn`` (a batch of ``N x C x h x w`` tiles and their boxes -> outputs) to a ``C x H x W`` image
     (:func:`tiled_windows` over its windows)."""
 
-    def window(box: tuple[int, int, int, int]) -> torch.Tensor:
+    def window(box: Box) -> torch.Tensor:
         y, x, h, w = box
         return image[:, y : y + h, x : x + w]
 
@@ -61,8 +66,8 @@ def tiled_apply(
 
 def tiled_windows(
     size: tuple[int, int],
-    window: Callable[[tuple[int, int, int, int]], torch.Tensor],
-    fn: Callable[[torch.Tensor, list[tuple[int, int, int, int]]], torch.Tensor],
+    window: Callable[[Box], torch.Tensor],
+    fn: TileFn,
     tile: int = TILE,
     overlap: int = OVERLAP,
     batch: int = BATCH,
