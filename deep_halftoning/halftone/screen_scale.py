@@ -125,6 +125,10 @@ def from_canonical(image: torch.Tensor, factor: float, box: tuple[int, int, int,
         return image[..., y : y + height, x : x + width]
     top, bottom, dy = _axis_weights(y, height, factor, image.shape[-2], image.device)
     left, right, dx = _axis_weights(x, width, factor, image.shape[-1], image.device)
+    # taps ascend: gather from the part of the canonical image the window reads, not whole rows
+    first_row, first_column = int(top[0]), int(left[0])
+    image = image[..., first_row : int(bottom[-1]) + 1, first_column : int(right[-1]) + 1]
+    top, bottom, left, right = top - first_row, bottom - first_row, left - first_column, right - first_column
     dy, dx = dy.to(image.dtype)[:, None], dx.to(image.dtype)
     rows = image[..., top, :] * (1 - dy) + image[..., bottom, :] * dy
     return rows[..., left] * (1 - dx) + rows[..., right] * dx

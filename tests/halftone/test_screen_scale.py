@@ -69,8 +69,9 @@ def test_any_window_read_back_equals_that_window_of_the_whole_image():
     image = torch.rand(2, 3, 47, 61)
     whole = from_canonical(image, 0.37, (0, 0, 127, 164))
     assert whole.shape == (2, 3, 127, 164)
-    window = from_canonical(image, 0.37, (33, 50, 60, 70))
-    torch.testing.assert_close(window, whole[..., 33:93, 50:120], rtol=0, atol=1e-6)
+    for y, x, h, w in ((33, 50, 60, 70), (0, 0, 9, 11), (120, 150, 7, 14), (0, 163, 127, 1), (126, 0, 1, 164)):
+        window = from_canonical(image, 0.37, (y, x, h, w))  # inside, and touching every border
+        torch.testing.assert_close(window, whole[..., y : y + h, x : x + w], rtol=0, atol=1e-6)
     assert from_canonical(image, 1.0, (3, 4, 5, 6)).equal(image[..., 3:8, 4:10])
 
 
