@@ -35,7 +35,7 @@ from deep_halftoning.evaluation.quantization import (
 )
 from deep_halftoning.evaluation.rows import DEFAULT_ROWS
 from deep_halftoning.inference import load_pipeline
-from deep_halftoning.inference.export import cached_openvino_model, exported_parts, pipeline_digest
+from deep_halftoning.inference.export import PARTS, cached_openvino_model, exported_parts, pipeline_digest
 from deep_halftoning.inference.quantize import quantize_int8
 from deep_halftoning.inference.shipped import MANIFEST, SHIPPED_DIR, int8_files, shipped_checkpoint
 from deep_halftoning.io import file_sha256, write_text
@@ -98,7 +98,7 @@ def main() -> None:
         elif min(costs.get("screen-scaled", {"": 0.0}).values()) < -BAR:
             print(f"{variant}: the screen-scaled int8 graphs cost more than {BAR} dB on some row, not shipped")
             graphs = {"pipeline": graphs["pipeline"]}
-        for part in ("pipeline", "coarse", "details"):
+        for part in PARTS:
             if part not in graphs:
                 for path in int8_files(variant, args.out, part):
                     path.unlink(missing_ok=True)

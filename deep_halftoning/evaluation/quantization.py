@@ -101,9 +101,7 @@ def screen_scaled_psnr(
     for row, items in pairs.items():
         values = []
         for h, t in items:
-            analysis = analyse(h[0].transpose(1, 2, 0))
-            period = analysis.screens[0].period if analysis.kind == "am" and analysis.screens else None
-            factor = pipeline.screen_scale.factor(period)
+            factor = pipeline.screen_scale.factor(analyse(h[0].transpose(1, 2, 0)).am_period)
             small, (sh, sw) = pad_to_multiple(to_canonical(torch.from_numpy(h), factor), multiple)
             image = torch.from_numpy(np.asarray(coarse([small.numpy()])[0]))[..., :sh, :sw]
             full = from_canonical(image, factor, (0, 0, *h.shape[-2:]))

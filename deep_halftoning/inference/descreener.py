@@ -129,9 +129,9 @@ class Descreener:
         if screen_scale is None:
             return ScaleChoice(1.0, None, "the model works at full resolution")
         analysis = analysis if analysis is not None else analyse(image)
-        if analysis.kind != "am" or not analysis.screens:
+        period = analysis.am_period
+        if period is None:
             return ScaleChoice(1.0, None, f"no AM screen ({analysis.kind})")
-        period = analysis.screens[0].period
         return ScaleChoice(screen_scale.factor(period), period, f"AM screen of {period:.2f} px")
 
     def _object_context(self, image: torch.Tensor) -> torch.Tensor | None:

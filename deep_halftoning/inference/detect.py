@@ -159,6 +159,11 @@ class ScreenAnalysis:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def am_period(self) -> float | None:
+        """The lead screen's period in pixels when this is an AM screen, else ``None``."""
+        return self.screens[0].period if self.kind == "am" and self.screens else None
+
     def resolution_hint(self) -> str | None:
         """:func:`dpi_hint` on the lead screen's ruling: a line when the resolution looks wrong, else ``None``."""
         lead = self.screens[0] if self.screens else None

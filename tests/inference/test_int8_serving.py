@@ -14,7 +14,7 @@ from helpers import lite_pipeline
 
 from deep_halftoning.inference import Descreener, load_pipeline, shipped_checkpoint
 from deep_halftoning.inference import shipped as shipped_module
-from deep_halftoning.inference.export import pipeline_digest
+from deep_halftoning.inference.export import PARTS, pipeline_digest
 from deep_halftoning.inference.runtime import BackendError, make_runtime
 from deep_halftoning.inference.shipped import (
     MANIFEST,
@@ -26,7 +26,6 @@ from deep_halftoning.inference.shipped import (
 from deep_halftoning.models.metrics import psnr
 
 CPU = torch.device("cpu")
-PARTS = ("pipeline", "coarse", "details")
 
 
 def native_int8() -> bool:
